@@ -1,0 +1,44 @@
+# Thin wrappers: the work is in tools/setup.sh, kafkalab (python -m kafkalab ...), tests/run.sh and jupyter-book.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BROKERS ?= 1
+
+.PHONY: help setup up down status doctor lab notebooks book test bench clean
+
+help:
+	@echo "make lab     install everything, start Kafka, open the course in JupyterLab"
+	@echo "make test    run every test: unit, lifecycle, integration, notebooks (nbval), book build"
+	@echo "make up | down | status | doctor    run or inspect the local cluster (BROKERS=3 for three)"
+	@echo "make notebooks    re-run every notebook in place against the live cluster (refreshes stored outputs)"
+	@echo "make book    build the book from the stored outputs into _build/html"
+
+setup:
+	@bash tools/setup.sh
+
+up: setup
+	@$(PY) -m kafkalab up --brokers $(BROKERS)
+
+down:
+	@$(PY) -m kafkalab down
+
+status:
+	@$(PY) -m kafkalab status
+
+doctor:
+	@$(PY) -m kafkalab doctor
+
+lab: up
+	@echo "Opening JupyterLab on http://127.0.0.1:8888/lab (Ctrl-C stops it; 'make down' stops Kafka)"
+	@$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port 8888 --notebook-dir . --LabApp.default_url=/lab/tree/notebooks/08_kafka101.ipynb
+
+notebooks: up
+	@cd notebooks && for nb in *.ipynb; do echo "running $$nb"; ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+
+book: setup
+	@$(PY) -m jupyter_book build . -W -n --keep-going
+
+test: setup
+	@bash tests/run.sh
+
+clean:
+	rm -rf _build

@@ -1,0 +1,103 @@
+"""The course's command line: ``python -m kafkalab up|down|status|doctor|fetch|topics|tool``."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import LabError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m kafkalab", description="Run the course's local Kafka cluster.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start the embedded cluster (does nothing if it already runs)")
+    up.add_argument("--brokers", type=int, default=1, choices=(1, 3), help="number of KRaft nodes (default 1)")
+    up.add_argument("-q", "--quiet", action="store_true")
+
+    down = sub.add_parser("down", help="stop the embedded cluster; data stays unless --wipe")
+    down.add_argument("--wipe", action="store_true", help="also delete all topics and data")
+    down.add_argument("-q", "--quiet", action="store_true")
+
+    st = sub.add_parser("status", help="what runs, on which ports")
+    st.add_argument("--json", action="store_true")
+
+    sub.add_parser("doctor", help="check Java, ports, the cluster and advertised listeners; print each fix")
+    sub.add_parser("fetch", help="resolve the jars from Maven Central (done by `up` when needed)")
+
+    topics = sub.add_parser("topics", help="Kafka's kafka-topics tool with its own arguments", add_help=False)
+    topics.add_argument("args", nargs=argparse.REMAINDER)
+
+    tool = sub.add_parser("tool", help="any Kafka tool by script name, e.g. kafka-consumer-groups --list ...")
+    tool.add_argument("name")
+    tool.add_argument("args", nargs=argparse.REMAINDER)
+    return p
+
+
+def run_cli(argv: list[str] | None = None) -> int:
+    """Run one command; return the process exit code (0 = success). Errors print as one line."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    if argv[:1] in (["topics"], ["tool"]) and len(argv) > 1 and argv[1] not in ("-h", "--help"):
+        # pass the tool's own flags through untouched (argparse would try to read them)
+        head = 2 if argv[0] == "tool" else 1
+        args = parser.parse_args(argv[:head])
+        args.args = argv[head:]
+    else:
+        args = parser.parse_args(argv)
+    try:
+        if args.command == "up":
+            from .cluster.broker import up
+
+            up(args.brokers, quiet=args.quiet)
+        elif args.command == "down":
+            from .cluster.broker import down
+
+            down(wipe=args.wipe, quiet=args.quiet)
+        elif args.command == "status":
+            return _status(args.json)
+        elif args.command == "doctor":
+            from .doctor import run
+
+            return run()
+        elif args.command == "fetch":
+            from .cluster.maven import classpath
+
+            classpath("broker")
+        elif args.command in ("topics", "tool"):
+            from .tools import run_tool
+
+            name = "kafka-topics" if args.command == "topics" else args.name
+            res = run_tool(name, args.args, check=False)
+            sys.stdout.write(res.stdout)
+            sys.stderr.write(res.stderr)
+            return res.returncode
+        return 0
+    except LabError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _status(as_json: bool) -> int:
+    from .cluster.broker import status
+
+    st = status()
+    if as_json:
+        print(json.dumps(st, indent=2))
+    elif not st["embedded"]:
+        print(f"using the cluster at {st['bootstrap']} (KAFKA_BOOTSTRAP_SERVERS); nothing embedded")
+    else:
+        for name, n in st["nodes"].items():
+            state = f"running, pid {n['pid']}" if n["pid"] else "stopped"
+            answer = "answers" if n["broker_answers"] else "no answer"
+            print(f"{name}: {state}; broker 127.0.0.1:{n['broker_port']} {answer}")
+    running = any(n["pid"] for n in st["nodes"].values()) if st["embedded"] else True
+    return 0 if running else 3
+
+
+def main() -> None:
+    sys.exit(run_cli())

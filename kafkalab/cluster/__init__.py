@@ -1,0 +1,1 @@
+"""Embedded services (Kafka broker/controller now; schema registry and Connect as chapters need them)."""

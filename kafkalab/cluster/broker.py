@@ -1,0 +1,302 @@
+"""The embedded Apache Kafka cluster: one (or three) KRaft nodes started with Java from Maven's jars.
+
+Lifecycle guarantees (each one has a test in tests/integration/test_lifecycle.py):
+``up`` twice leaves one JVM per node; ``down`` leaves none; data survives ``down``/``up``; a killed JVM or a stale
+pid file is recovered by the next ``up``; a port held by another program stops ``up`` with a message naming it.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import string
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import EXTRA_NODE_PORTS, HOST, JVM_DIR, Settings, settings
+from ..errors import LabError
+from . import procs
+from .java import find_java
+from .maven import classpath
+
+START_TIMEOUT_S = 120
+STOP_GRACE_S = 60
+
+
+@dataclass(frozen=True)
+class Node:
+    node_id: int
+    broker_port: int
+    controller_port: int
+    s: Settings
+
+    @property
+    def name(self) -> str:
+        return f"node-{self.node_id}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.s.data_dir / self.name
+
+    @property
+    def pid_file(self) -> Path:
+        return self.s.run_dir / f"{self.name}.pid"
+
+    @property
+    def props_file(self) -> Path:
+        return self.s.run_dir / f"{self.name}.properties"
+
+    @property
+    def console_log(self) -> Path:
+        return self.s.log_dir / f"{self.name}.out"
+
+    @property
+    def markers(self) -> tuple[str, str]:
+        """Two JVM arguments that identify this node's process (and only it) in /proc."""
+        return f"-Dkafkalab.home={self.s.home}", f"-Dkafkalab.node.name={self.name}"
+
+
+def nodes(n: int = 1, s: Settings | None = None) -> list[Node]:
+    s = s or settings()
+    out = [Node(1, s.broker_port, s.controller_port, s)]
+    for node_id in range(2, n + 1):
+        bp, cp = EXTRA_NODE_PORTS[node_id]
+        out.append(Node(node_id, bp, cp, s))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- state files
+def _cluster_file(s: Settings) -> Path:
+    return s.data_dir / "cluster.json"
+
+
+def _read_cluster(s: Settings) -> dict | None:
+    try:
+        return json.loads(_cluster_file(s).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def formatted_size(s: Settings | None = None) -> int | None:
+    """How many nodes the data folder was formatted for (None: not formatted yet)."""
+    info = _read_cluster(s or settings())
+    return info["nodes"] if info else None
+
+
+def _new_cluster_id() -> str:
+    while True:  # Kafka's own ids are url-safe base64 of 16 random bytes; avoid a leading '-' (reads as a flag)
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
+
+
+def _pid(node: Node) -> int | None:
+    """The live pid of this node's JVM: from its pid file if that is ours and alive, else found in /proc."""
+    try:
+        pid = int(node.pid_file.read_text().strip())
+    except (OSError, ValueError):
+        pid = None
+    if pid and procs.pid_alive(pid) and all(m in procs.cmdline(pid) for m in node.markers):
+        return pid
+    if pid is not None:
+        node.pid_file.unlink(missing_ok=True)  # stale: the JVM died (kill -9, reboot) or the pid was reused
+    home_marker, node_marker = node.markers
+    found = [p for p in procs.pids_with_arg(node_marker) if home_marker in procs.cmdline(p)]
+    if found:  # running without a pid file (deleted by hand): adopt it
+        node.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        node.pid_file.write_text(str(found[0]))
+        return found[0]
+    return None
+
+
+# ----------------------------------------------------------------------------------------------- config
+def render_properties(node: Node, all_nodes: list[Node]) -> str:
+    n = len(all_nodes)
+    template = string.Template((JVM_DIR / "server.properties.template").read_text())
+    return template.substitute(
+        node_id=node.node_id,
+        broker_port=node.broker_port,
+        controller_port=node.controller_port,
+        quorum_bootstrap=",".join(f"{HOST}:{x.controller_port}" for x in all_nodes),
+        log_dir=node.log_dir,
+        n_nodes=n,
+        internal_rf=min(n, 3),
+        internal_min_isr=1 if n < 3 else 2,
+    )
+
+
+def _java_cmd(java: str, cp: str, node: Node, main: list[str], heap: str) -> list[str]:
+    s = node.s
+    return [
+        java,
+        f"-Xms{heap}" if heap else "-Xms256m",
+        f"-Xmx{heap}" if heap else "-Xmx512m",
+        "-XX:+UseG1GC",
+        "-XX:MaxGCPauseMillis=20",
+        "-Djava.awt.headless=true",
+        *node.markers,
+        f"-Dkafka.logs.dir={s.log_dir}",
+        f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-broker.properties'}",
+        "-cp",
+        cp,
+        *main,
+    ]
+
+
+def _format(java: str, cp: str, all_nodes: list[Node]) -> None:
+    """Format every node's storage once, for a 1-node (standalone) or 3-node (initial controllers) quorum."""
+    s = all_nodes[0].s
+    cluster_id = _new_cluster_id()
+    dir_ids = {x.node_id: _new_cluster_id() for x in all_nodes}
+    for node in all_nodes:
+        args = ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(node.props_file)]
+        if len(all_nodes) == 1:
+            args.append("--standalone")
+        else:
+            voters = ",".join(f"{x.node_id}@{HOST}:{x.controller_port}:{dir_ids[x.node_id]}" for x in all_nodes)
+            args += ["--initial-controllers", voters]
+        cmd = [java, f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-tools.properties'}", "-cp", cp, *args]
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        if res.returncode != 0:
+            msg = (res.stderr or res.stdout).strip().splitlines()
+            raise LabError(f"formatting {node.name} failed: {msg[-1] if msg else 'no output'}; "
+                           f"remove {s.data_dir} to start from empty storage")
+    _cluster_file(s).write_text(json.dumps({"cluster_id": cluster_id, "nodes": len(all_nodes)}))
+
+
+# ----------------------------------------------------------------------------------------------- up / down
+def _say(msg: str, quiet: bool) -> None:
+    if not quiet:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def _check_ports(node: Node) -> None:
+    for port, what in ((node.broker_port, "broker"), (node.controller_port, "controller")):
+        if not procs.port_free(port):
+            owner = procs.port_owner(port)
+            who = f" by pid {owner[0]} ({owner[1]})" if owner else ""
+            raise LabError(
+                f"port {port} ({node.name} {what}) on {HOST} is already in use{who}. Stop that program, or if it is "
+                f"a Kafka you want to use, set KAFKA_BOOTSTRAP_SERVERS={HOST}:{node.broker_port} instead of starting ours"
+            )
+
+
+def up(n: int = 1, quiet: bool = False) -> dict:
+    """Start the embedded cluster (idempotent). Returns {node name: pid}."""
+    s = settings()
+    if not s.embedded:  # the learner's own cluster: check that it answers, start nothing
+        from ..clients import describe_cluster
+
+        brokers = describe_cluster(s.bootstrap, timeout_s=5)["brokers"]
+        _say(f"Using the cluster at {s.bootstrap} (KAFKA_BOOTSTRAP_SERVERS, {len(brokers)} broker(s)); starting nothing", quiet)
+        return {}
+    if n not in (1, 3):
+        raise LabError(f"--brokers {n}: the embedded cluster runs 1 or 3 brokers")
+    size = formatted_size(s)
+    if size is not None and size != n:
+        raise LabError(f"the data in {s.data_dir} belongs to a {size}-broker cluster; run `python -m kafkalab down "
+                       f"--wipe` first to start a {n}-broker one (this deletes its topics)")
+    all_nodes = nodes(n, s)
+    running = {x.name: _pid(x) for x in all_nodes}
+    to_start = [x for x in all_nodes if not running[x.name]]
+    if not to_start:
+        _say(f"Kafka is already running on {s.bootstrap} ({', '.join(f'{k} pid {v}' for k, v in running.items())})", quiet)
+        return running
+    for node in to_start:
+        _check_ports(node)
+    java = find_java("broker")
+    cp = classpath("broker", quiet=quiet)
+    for d in (s.run_dir, s.log_dir, s.data_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    for node in all_nodes:
+        node.props_file.write_text(render_properties(node, all_nodes))
+    if size is None:
+        _say(f"Formatting storage for a {n}-node KRaft cluster in {s.data_dir}", quiet)
+        _format(java, cp, all_nodes)
+    t0 = time.monotonic()
+    for node in to_start:
+        cmd = _java_cmd(java, cp, node, ["kafka.Kafka", str(node.props_file)], s.heap)
+        with open(node.console_log, "ab") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True, cwd=s.home)
+        node.pid_file.write_text(str(proc.pid))
+        running[node.name] = proc.pid
+        _say(f"Started {node.name} (pid {proc.pid}) on {HOST}:{node.broker_port}; waiting for it to answer ...", quiet)
+    _wait_ready(all_nodes, t0, quiet)
+    _say(f"Kafka is up on {s.bootstrap} after {time.monotonic() - t0:.1f} s (logs: {s.log_dir})", quiet)
+    return running
+
+
+def _last_lines(path: Path, n: int = 3) -> str:
+    try:
+        lines = [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    errors = [ln for ln in lines if " ERROR " in ln or "Exception" in ln]
+    return " | ".join((errors or lines)[-n:])[:400]
+
+
+def _wait_ready(all_nodes: list[Node], t0: float, quiet: bool) -> None:
+    from ..clients import describe_cluster
+
+    deadline = t0 + START_TIMEOUT_S
+    next_note = time.monotonic() + 10
+    s = all_nodes[0].s
+    while time.monotonic() < deadline:
+        for node in all_nodes:
+            if not _pid(node):
+                raise LabError(f"{node.name} exited during start-up: {_last_lines(node.console_log)} "
+                               f"(full log: {s.log_dir / (node.name + '.log')})")
+        if all(procs.port_answers(x.broker_port) for x in all_nodes):
+            try:
+                if len(describe_cluster(s.bootstrap, timeout_s=3)["brokers"]) == len(all_nodes):
+                    return
+            except Exception:  # not ready yet: keep waiting
+                pass
+        if time.monotonic() > next_note:
+            _say(f"  ... still starting ({time.monotonic() - t0:.0f} s)", quiet)
+            next_note += 10
+        time.sleep(0.3)
+    raise LabError(f"Kafka did not answer within {START_TIMEOUT_S} s; see {s.log_dir} and run `python -m kafkalab doctor`")
+
+
+def down(wipe: bool = False, quiet: bool = False) -> list[str]:
+    """Stop every node of the embedded cluster; leave no JVM behind. ``wipe`` also deletes the data."""
+    s = settings()
+    stopped = []
+    for node in nodes(3, s):
+        pid = _pid(node)
+        if pid:
+            _say(f"Stopping {node.name} (pid {pid}) ...", quiet)
+            killed = procs.terminate(pid, STOP_GRACE_S)
+            stopped.append(node.name + (" (killed after a timeout)" if killed else ""))
+        node.pid_file.unlink(missing_ok=True)
+    if wipe and s.data_dir.exists():
+        import shutil
+
+        shutil.rmtree(s.data_dir)
+        _say(f"Deleted {s.data_dir}", quiet)
+    _say("Stopped " + ", ".join(stopped) if stopped else "Nothing was running", quiet)
+    return stopped
+
+
+def status() -> dict:
+    """What runs: per node its pid and whether its ports answer."""
+    s = settings()
+    size = formatted_size(s) or 1
+    report = {"bootstrap": s.bootstrap, "embedded": s.embedded, "home": str(s.home), "nodes": {}}
+    if s.embedded:
+        for node in nodes(size, s):
+            pid = _pid(node)
+            report["nodes"][node.name] = {
+                "pid": pid,
+                "broker_port": node.broker_port,
+                "controller_port": node.controller_port,
+                "broker_answers": procs.port_answers(node.broker_port),
+                "controller_answers": procs.port_answers(node.controller_port),
+            }
+    return report

@@ -1,0 +1,68 @@
+"""Pick the ``java`` for each service: the one place that knows which Java version each service needs."""
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from ..errors import LabError
+
+#: Minimum Java feature version per service.
+MIN_JAVA = {
+    "broker": 17,
+    "tools": 17,
+    "streams": 17,
+    "connect": 17,
+    "registry": 21,  # Apicurio Registry 3.2 and later
+}
+
+
+@functools.lru_cache(maxsize=None)
+def java_version(java: str) -> int | None:
+    """Return the feature version (17, 21, 25, ...) of a ``java`` binary, or None if it does not run."""
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=20).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not m:
+        return None
+    major = int(m.group(1))
+    return int(m.group(2)) if major == 1 and m.group(2) else major  # "1.8" means 8
+
+
+def _candidates() -> list[str]:
+    seen: list[str] = []
+    for home in (os.environ.get("KAFKALAB_JAVA_HOME"), os.environ.get("JAVA_HOME")):
+        if home:
+            seen.append(str(Path(home) / "bin" / "java"))
+    on_path = shutil.which("java")
+    if on_path:
+        seen.append(on_path)
+    jvm_root = Path("/usr/lib/jvm")
+    if jvm_root.is_dir():
+        seen.extend(str(p / "bin" / "java") for p in sorted(jvm_root.iterdir()) if (p / "bin" / "java").exists())
+    unique: list[str] = []
+    for c in seen:
+        if c not in unique and Path(c).exists():
+            unique.append(c)
+    return unique
+
+
+def find_java(service: str) -> str:
+    """Return a ``java`` binary new enough for ``service``; prefer the first one found (JAVA_HOME, PATH, /usr/lib/jvm)."""
+    need = MIN_JAVA[service]
+    found = []
+    for java in _candidates():
+        v = java_version(java)
+        found.append(f"{java} ({v})")
+        if v is not None and v >= need:
+            return java
+    have = ", ".join(found) or "none"
+    raise LabError(
+        f"{service} needs Java {need} or newer, found: {have}. "
+        f"Install it (Debian: apt-get install openjdk-{need}-jre-headless) or set JAVA_HOME to a JDK {need}+."
+    )

@@ -1,0 +1,99 @@
+"""``python -m kafkalab doctor``: what works, what does not, and for each failure the fix."""
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+
+from .cluster import procs
+from .cluster.java import MIN_JAVA, find_java, java_version
+from .config import HOST, JVM_DIR, PORTS, settings
+from .errors import LabError
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        mark = "ok  " if self.ok else "FAIL"
+        return f"[{mark}] {self.name}: {self.detail}" + ("" if self.ok or not self.fix else f"  -> {self.fix}")
+
+
+def pinned_kafka_version() -> str:
+    m = re.search(r"<kafka.version>([^<]+)</kafka.version>", (JVM_DIR / "pom.xml").read_text())
+    return m.group(1) if m else "?"
+
+
+def checks(services: tuple[str, ...] = ("broker",)) -> list[Check]:
+    import kafka
+
+    s = settings()
+    out = [Check("python", sys.version_info >= (3, 10), sys.version.split()[0], "use Python 3.10 or newer"),
+           Check("kafka-python", kafka.__version__.startswith("3."), kafka.__version__, "pip install -r requirements.txt")]
+    if s.embedded:
+        for svc in services:
+            try:
+                java = find_java(svc)
+                out.append(Check(f"java for {svc}", True, f"{java} (Java {java_version(java)}, needs {MIN_JAVA[svc]}+)"))
+            except LabError as e:
+                out.append(Check(f"java for {svc}", False, str(e).split(";")[0], "apt-get install openjdk-17-jre-headless"))
+        out.append(Check("maven", shutil.which("mvn") is not None or s.kafka_home is not None,
+                         shutil.which("mvn") or "not found", "apt-get install maven (or run `make setup`)"))
+        from .cluster.broker import status
+
+        for name, node in status()["nodes"].items():
+            for kind in ("broker", "controller"):
+                port, answers = node[f"{kind}_port"], node[f"{kind}_answers"]
+                if node["pid"] and answers:
+                    out.append(Check(f"port {port}", True, f"{name} {kind} (pid {node['pid']}) listens"))
+                elif node["pid"]:
+                    out.append(Check(f"port {port}", False, f"{name} runs (pid {node['pid']}) but its {kind} port does not answer",
+                                     f"wait a few seconds, or read {s.log_dir}/{name}.log"))
+                elif not procs.port_free(port):
+                    owner = procs.port_owner(port)
+                    out.append(Check(f"port {port}", False, f"taken by {owner[1] if owner else 'another program'}",
+                                     f"stop that program, or set KAFKA_BOOTSTRAP_SERVERS={HOST}:{port} to use it"))
+                else:
+                    out.append(Check(f"port {port}", False, f"free: {name} is not running", "python -m kafkalab up"))
+    else:
+        out.append(Check("bootstrap", True, f"KAFKA_BOOTSTRAP_SERVERS={s.bootstrap} (nothing embedded is started)"))
+    out.extend(_cluster_checks(s.bootstrap))
+    for svc in ("registry", "connect"):
+        if svc in services:
+            up = procs.port_answers(PORTS[svc])
+            out.append(Check(f"{svc} (port {PORTS[svc]})", up, "answers" if up else "not answering",
+                             f"python -m kafkalab up --with {svc}"))
+    return out
+
+
+def _cluster_checks(bootstrap: str) -> list[Check]:
+    from .clients import admin
+
+    try:
+        with contextlib.closing(admin(bootstrap_servers=bootstrap)) as a:
+            info = a.describe_cluster()
+            brokers = info["brokers"]
+            result = [Check("cluster", True, f"{len(brokers)} broker(s) at {bootstrap}, controller {info.get('controller_id')}, "
+                                             f"Kafka {pinned_kafka_version()} jars pinned")]
+            for b in brokers:  # the advertised-listeners trap: metadata must name addresses we can reach
+                reach = procs.port_answers(b["port"], b["host"], timeout=1.0)
+                result.append(Check(f"advertised listener of broker {b['broker_id']}", reach, f"{b['host']}:{b['port']}",
+                                    "set advertised.listeners to an address clients can reach"))
+            return result
+    except LabError as e:
+        return [Check("cluster", False, str(e).split(". ")[0], "python -m kafkalab up")]
+
+
+def run(services: tuple[str, ...] = ("broker",)) -> int:
+    results = checks(services)
+    for c in results:
+        print(c.line())
+    failed = [c for c in results if not c.ok]
+    print(f"{len(results) - len(failed)} passed, {len(failed)} failed" if failed else f"all {len(results)} checks passed")
+    return 1 if failed else 0

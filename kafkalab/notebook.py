@@ -1,0 +1,62 @@
+"""What the first cell of every chapter runs: check the cluster quickly, set up plotly, show errors as one line."""
+from __future__ import annotations
+
+import contextlib
+import time
+
+from .config import bootstrap_servers
+from .errors import LabError
+
+#: JupyterLab renders the mimetype; the book renders the HTML part (plotly.js from its CDN, mapped offline in tests).
+PLOTLY_RENDERER = "plotly_mimetype+notebook_connected"
+
+
+def _one_line_errors() -> None:
+    """In IPython, print a LabError as one red line instead of a traceback (the cell still fails)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+
+    def handler(shell, etype, value, tb, tb_offset=None):
+        print(f"\x1b[31mLabError: {value}\x1b[0m")
+        return None
+
+    ip.set_custom_exc((LabError,), handler)
+
+
+def start(need_brokers: int = 1) -> dict:
+    """Check that the course cluster answers (fails within 5 s with the fix) and prepare plotly and error display.
+
+    Returns the cluster description. Used by the first cell of every chapter.
+    """
+    import plotly.io as pio
+
+    _one_line_errors()
+    pio.renderers.default = PLOTLY_RENDERER
+    from .clients import describe_cluster
+
+    t0 = time.monotonic()
+    info = describe_cluster(timeout_s=3)
+    n = len(info["brokers"])
+    if n < need_brokers:
+        raise LabError(f"this chapter needs {need_brokers} brokers but {n} answer(s); run `python -m kafkalab down` "
+                       f"then `python -m kafkalab up --brokers {need_brokers}`")
+    print(f"Kafka answers at {bootstrap_servers()} with {n} broker(s).")
+    info["check_seconds"] = time.monotonic() - t0
+    return info
+
+
+def end_offsets(topic: str) -> dict[int, int]:
+    """Partition -> end offset (the offset the next record will get) of ``topic``."""
+    from kafka import TopicPartition
+
+    from .clients import consumer
+
+    with contextlib.closing(consumer(enable_auto_commit=False)) as c:
+        parts = c.partitions_for_topic(topic) or set()
+        ends = c.end_offsets([TopicPartition(topic, p) for p in parts])
+        return {tp.partition: off for tp, off in sorted(ends.items())}

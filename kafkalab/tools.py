@@ -1,0 +1,65 @@
+"""Kafka's own command-line tools (the ``bin/kafka-*.sh`` scripts of a distribution), run from Maven's jars.
+
+``run_tool("kafka-topics", "--list --bootstrap-server localhost:9092")`` runs exactly what
+``kafka-topics.sh --list --bootstrap-server localhost:9092`` runs in a Kafka download.
+"""
+from __future__ import annotations
+
+import shlex
+import subprocess
+
+from .cluster.java import find_java
+from .cluster.maven import classpath
+from .config import JVM_DIR
+from .errors import LabError
+
+#: Script name (as in Kafka's bin/ folder, without .sh) -> main class in Kafka 4.1.
+TOOLS = {
+    "kafka-topics": "org.apache.kafka.tools.TopicCommand",
+    "kafka-consumer-groups": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+    "kafka-metadata-quorum": "org.apache.kafka.tools.MetadataQuorumCommand",
+    "kafka-get-offsets": "org.apache.kafka.tools.GetOffsetShell",
+    "kafka-console-producer": "org.apache.kafka.tools.ConsoleProducer",
+    "kafka-console-consumer": "org.apache.kafka.tools.consumer.ConsoleConsumer",
+    "kafka-producer-perf-test": "org.apache.kafka.tools.ProducerPerformance",
+    "kafka-consumer-perf-test": "org.apache.kafka.tools.ConsumerPerformance",
+    "kafka-storage": "kafka.tools.StorageTool",
+}
+#: Short-lived admin tools start faster with the client compiler only; the perf tools need the full JIT.
+_QUICK_START = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"]
+
+
+def tool_command(name: str, args: list[str]) -> list[str]:
+    if name not in TOOLS:
+        raise LabError(f"unknown tool {name!r}; choose one of: {', '.join(sorted(TOOLS))}")
+    jvm = [] if name.endswith("perf-test") else _QUICK_START
+    return [
+        find_java("tools"), *jvm, "-Xmx256m",
+        f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-tools.properties'}",
+        "-cp", classpath("broker"), TOOLS[name], *args,
+    ]
+
+
+def run_tool(name: str, args: str | list[str], check: bool = True, timeout: float = 300, input: str | None = None):
+    """Run a Kafka tool and return the ``CompletedProcess`` (text output captured)."""
+    argv = shlex.split(args) if isinstance(args, str) else list(args)
+    try:
+        res = subprocess.run(tool_command(name, argv), capture_output=True, text=True, timeout=timeout, input=input)
+    except subprocess.TimeoutExpired:
+        raise LabError(f"{name} did not finish within {timeout:.0f} s; is the cluster up? (`python -m kafkalab status`)") from None
+    if check and res.returncode != 0:
+        lines = [ln for ln in (res.stderr + res.stdout).splitlines() if ln.strip() and not ln.startswith("\t")]
+        raise LabError(f"{name} failed: {lines[-1] if lines else 'exit code ' + str(res.returncode)}")
+    return res
+
+
+class ToolOutput(str):
+    """A tool's standard output; notebooks display it as plain text, the way a terminal would."""
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(self.rstrip("\n"))
+
+
+def kafka_topics(args: str | list[str]) -> ToolOutput:
+    """``kafka-topics.sh`` with the same arguments; returns its output (a notebook shows it as text)."""
+    return ToolOutput(run_tool("kafka-topics", args).stdout)

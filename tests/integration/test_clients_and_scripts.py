@@ -1,0 +1,79 @@
+"""The course's clients, scripts and tool wrappers against the live course cluster."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from kafkalab import clients, notebook
+from kafkalab.config import REPO
+from kafkalab.errors import LabError
+from kafkalab.tools import kafka_topics, run_tool
+
+
+def script(name: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / "scripts" / name), *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO)
+
+
+def test_seed_commands_work_with_the_same_arguments(topic):
+    created = kafka_topics(f"--create --topic {topic} --bootstrap-server localhost:9092 --partitions 2")
+    assert created.strip() == f"Created topic {topic}."
+    assert topic in kafka_topics("--list --bootstrap-server localhost:9092").split()
+    described = kafka_topics(f"--describe --topic {topic} --bootstrap-server localhost:9092")
+    assert "PartitionCount: 2" in described
+    with pytest.raises(LabError, match="already exists"):
+        kafka_topics(f"--create --topic {topic} --bootstrap-server localhost:9092 --partitions 2")
+
+
+def test_producer_and_consumer_scripts_round_trip(topic):
+    clients.recreate_topic(topic, partitions=2)
+    sent = script("producer.py", "--topic", topic, "--count", "25")
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout.strip().endswith(f"25 events sent to {topic}")
+    got = script("consumer.py", "--topic", topic, "--count", "25", "--timeout", "10")
+    assert got.returncode == 0, got.stderr
+    rows = [line.split(None, 3) for line in got.stdout.splitlines()[1:-1]]
+    assert len(rows) == 25
+    per_partition: dict[str, list[int]] = {}
+    for partition, offset, key, value in rows:
+        assert json.loads(value)["customer_id"] == key
+        per_partition.setdefault(partition, []).append(int(offset))
+    assert all(offs == sorted(offs) for offs in per_partition.values())  # order holds within a partition
+    assert sum(notebook.end_offsets(topic).values()) == 25
+
+
+def test_scripts_help_and_bad_input():
+    for name in ("producer.py", "consumer.py"):
+        res = script(name, "--help")
+        assert res.returncode == 0 and "--bootstrap-server" in res.stdout and "--count" in res.stdout
+    bad = script("producer.py", "--count", "-3")
+    assert bad.returncode == 2 and bad.stderr.strip() == "error: --count -3: give 0 or more events"
+
+
+def test_scripts_report_a_dead_cluster_in_one_line():
+    res = script("producer.py", "--bootstrap-server", "127.0.0.1:1", "--count", "1", timeout=30)
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and "no Kafka answers at 127.0.0.1:1" in res.stderr
+
+
+def test_same_key_same_partition(topic):
+    clients.recreate_topic(topic, partitions=4)
+    with clients.producer() as p:
+        parts = {p.send(topic, key=b"C007", value=b"x").get(timeout=10).partition for _ in range(20)}
+    assert len(parts) == 1
+
+
+def test_recreate_topic_empties_it(topic):
+    clients.recreate_topic(topic, partitions=1)
+    with clients.producer() as p:
+        p.send(topic, value=b"old").get(timeout=10)
+    clients.recreate_topic(topic, partitions=3)
+    assert notebook.end_offsets(topic) == {0: 0, 1: 0, 2: 0}
+
+
+def test_consumer_group_tool_runs():
+    res = run_tool("kafka-consumer-groups", "--bootstrap-server 127.0.0.1:9092 --list")
+    assert res.returncode == 0

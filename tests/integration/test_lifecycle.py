@@ -1,0 +1,146 @@
+"""Lifecycle guarantees of the embedded cluster, each against a real broker.
+
+These tests run their own broker on spare ports (19092/19093) with their own data folder, through the same CLI a
+learner uses, so they never touch the course cluster on 9092.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from kafkalab.cluster import procs
+from kafkalab.config import REPO
+
+BROKER_PORT, CONTROLLER_PORT = 19092, 19093
+BOOTSTRAP = f"127.0.0.1:{BROKER_PORT}"
+
+
+@pytest.fixture(scope="module")
+def lab_env(tmp_path_factory):
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    env.update(KAFKALAB_HOME=str(tmp_path_factory.mktemp("kafkalab-home")),
+               KAFKALAB_BROKER_PORT=str(BROKER_PORT), KAFKALAB_CONTROLLER_PORT=str(CONTROLLER_PORT),
+               KAFKALAB_HEAP="384m")
+    yield env
+    subprocess.run([sys.executable, "-m", "kafkalab", "down", "-q"], env=env, cwd=REPO, timeout=120)
+
+
+def lab(env, *args, timeout=180):
+    return subprocess.run([sys.executable, "-m", "kafkalab", *args], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def our_jvms(env) -> list[int]:
+    return procs.pids_with_arg(f"-Dkafkalab.home={env['KAFKALAB_HOME']}")
+
+
+def produce(n: int, topic: str) -> None:
+    from kafkalab.clients import producer
+
+    with producer(bootstrap_servers=BOOTSTRAP, acks="all") as p:
+        for i in range(n):
+            p.send(topic, key=str(i).encode(), value=f"record-{i}".encode())
+        p.flush()
+
+
+def read_all(topic: str) -> list[bytes]:
+    from kafkalab.clients import consumer
+
+    c = consumer(topic, bootstrap_servers=BOOTSTRAP, consumer_timeout_ms=3000)
+    try:
+        return sorted(r.value for r in c)
+    finally:
+        c.close()
+
+
+def test_up_twice_leaves_one_broker(lab_env):
+    first = lab(lab_env, "up")
+    assert first.returncode == 0, first.stderr
+    assert "Kafka is up" in first.stderr
+    second = lab(lab_env, "up")
+    assert second.returncode == 0, second.stderr
+    assert "already running" in second.stderr
+    assert len(our_jvms(lab_env)) == 1
+
+
+def test_data_survives_down_and_up(lab_env):
+    assert lab(lab_env, "up").returncode == 0
+    produce(500, "survivors")
+    down = lab(lab_env, "down")
+    assert down.returncode == 0, down.stderr
+    assert our_jvms(lab_env) == []
+    assert lab(lab_env, "status").returncode == 3
+    assert lab(lab_env, "up").returncode == 0
+    assert read_all("survivors") == sorted(f"record-{i}".encode() for i in range(500))
+
+
+def test_killed_jvm_is_recovered_with_its_data(lab_env):
+    assert lab(lab_env, "up").returncode == 0
+    produce(200, "after-crash")
+    (pid,) = our_jvms(lab_env)
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(50):
+        if not procs.pid_alive(pid):
+            break
+        time.sleep(0.1)
+    status = json.loads(lab(lab_env, "status", "--json").stdout)
+    assert status["nodes"]["node-1"]["pid"] is None  # the stale pid file is recognised as stale
+    again = lab(lab_env, "up")
+    assert again.returncode == 0, again.stderr
+    assert len(our_jvms(lab_env)) == 1
+    assert len(read_all("after-crash")) == 200
+
+
+def test_down_leaves_no_jvm(lab_env):
+    assert lab(lab_env, "up").returncode == 0
+    assert lab(lab_env, "down").returncode == 0
+    assert our_jvms(lab_env) == []
+    assert procs.port_free(BROKER_PORT) and procs.port_free(CONTROLLER_PORT)
+    assert "Nothing was running" in lab(lab_env, "down").stderr
+
+
+def test_taken_port_is_reported_with_the_fix(lab_env):
+    assert lab(lab_env, "down").returncode == 0
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", BROKER_PORT))
+        squatter.listen()
+        res = lab(lab_env, "up")
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr  # one line, no traceback
+    assert f"port {BROKER_PORT}" in lines[0] and f"pid {os.getpid()}" in lines[0]
+    assert "KAFKA_BOOTSTRAP_SERVERS" in lines[0]
+    assert our_jvms(lab_env) == []
+
+
+def test_external_bootstrap_starts_nothing_and_notebooks_use_it(lab_env):
+    assert lab(lab_env, "up").returncode == 0
+    before = our_jvms(lab_env)
+    other_home = dict(lab_env, KAFKALAB_HOME=lab_env["KAFKALAB_HOME"] + "-unused", KAFKA_BOOTSTRAP_SERVERS=BOOTSTRAP)
+    res = lab(other_home, "up")
+    assert res.returncode == 0, res.stderr
+    assert "starting nothing" in res.stderr
+    assert our_jvms(lab_env) == before and our_jvms(other_home) == []
+    cell = "from kafkalab import notebook; notebook.start()"
+    nb = subprocess.run([sys.executable, "-c", cell], env=other_home, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert nb.returncode == 0, nb.stderr
+    assert f"Kafka answers at {BOOTSTRAP} with 1 broker(s)." in nb.stdout
+
+
+def test_first_cell_fails_fast_with_the_fix_when_the_cluster_is_down(lab_env):
+    assert lab(lab_env, "down").returncode == 0
+    env = dict(lab_env, KAFKA_BOOTSTRAP_SERVERS=BOOTSTRAP)
+    t0 = time.monotonic()
+    res = subprocess.run([sys.executable, "-c", "from kafkalab import notebook; notebook.start()"],
+                         env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+    elapsed = time.monotonic() - t0
+    assert res.returncode != 0
+    assert "no Kafka answers at 127.0.0.1:19092" in res.stderr and "make up" in res.stderr
+    assert elapsed < 5, f"took {elapsed:.1f} s"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` runs it:
+#   1. unit tests (pure logic, no Kafka)
+#   2. lifecycle tests (they start and stop their own broker on spare ports)
+#   3. integration tests against the course cluster, then every notebook under nbval, then the strict book build.
+# The course cluster is started if it is not running, and stopped at the end only if this script started it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${VENV:-.venv}/bin/python
+started=0
+fail=0
+
+step() { printf '\n==> %s\n' "$*"; }
+pytest_step() {  # pytest's exit 5 means "no tests collected": a failure here, never a silent pass
+  "$PY" -m pytest "$@"; rc=$?
+  if [ $rc -eq 5 ]; then echo "error: no tests were collected by: pytest $*"; fi
+  [ $rc -eq 0 ] || fail=1
+}
+cleanup() {
+  if [ $started -eq 1 ]; then step "stopping the course cluster (this run started it)"; "$PY" -m kafkalab down -q; fi
+}
+trap cleanup EXIT
+
+step "unit tests"
+pytest_step -q tests/unit
+
+step "lifecycle tests (own broker on spare ports)"
+pytest_step -q tests/integration/test_lifecycle.py
+
+if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
+  if ! "$PY" -m kafkalab status >/dev/null 2>&1; then
+    step "starting the course cluster"
+    "$PY" -m kafkalab up || exit 1
+    started=1
+  fi
+fi
+
+step "integration tests (live cluster)"
+pytest_step -q tests/integration --ignore=tests/integration/test_lifecycle.py
+
+step "notebooks under nbval (live cluster)"
+pytest_step -q -p no:cacheprovider --nbval notebooks/ --nbval-sanitize-with tests/notebooks/sanitize.cfg
+
+step "book build (strict: any warning fails)"
+if ! "$PY" -m jupyter_book build . -W -n --keep-going -q; then fail=1; fi
+
+step "book checks"
+pytest_step -q tests/book
+
+if [ $fail -ne 0 ]; then echo "TESTS FAILED"; exit 1; fi
+echo "ALL TESTS PASSED"

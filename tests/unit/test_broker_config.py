@@ -1,0 +1,60 @@
+"""The broker properties we render, checked key by key (pure: nothing is started)."""
+from kafkalab.cluster import broker
+from kafkalab.config import settings
+
+
+def props(text: str) -> dict:
+    out = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            k, _, v = line.partition("=")
+            out[k.strip()] = v.strip()
+    return out
+
+
+def test_single_node_settings(monkeypatch, tmp_path):
+    monkeypatch.setenv("KAFKALAB_HOME", str(tmp_path))
+    nodes = broker.nodes(1, settings())
+    p = props(broker.render_properties(nodes[0], nodes))
+    assert p["listeners"] == "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093"
+    assert p["controller.quorum.bootstrap.servers"] == "127.0.0.1:9093"
+    assert "controller.quorum.voters" not in p  # an error with --standalone since Kafka 4.1
+    for key in ("offsets.topic.replication.factor", "transaction.state.log.replication.factor",
+                "transaction.state.log.min.isr", "share.coordinator.state.topic.replication.factor",
+                "share.coordinator.state.topic.min.isr"):
+        assert p[key] == "1", key
+    assert p["group.initial.rebalance.delay.ms"] == "0"
+    assert p["log.dirs"] == str(tmp_path / "data" / "node-1")
+
+
+def test_every_listener_is_loopback(monkeypatch, tmp_path):
+    monkeypatch.setenv("KAFKALAB_HOME", str(tmp_path))
+    nodes = broker.nodes(3, settings())
+    for node in nodes:
+        p = props(broker.render_properties(node, nodes))
+        for key in ("listeners", "advertised.listeners"):
+            for listener in p[key].split(","):
+                assert listener.split("//")[1].startswith("127.0.0.1:"), (key, listener)
+
+
+def test_three_nodes_use_three_voters_and_rf3(monkeypatch, tmp_path):
+    monkeypatch.setenv("KAFKALAB_HOME", str(tmp_path))
+    nodes = broker.nodes(3, settings())
+    assert [(n.broker_port, n.controller_port) for n in nodes] == [(9092, 9093), (9094, 9095), (9096, 9097)]
+    p = props(broker.render_properties(nodes[2], nodes))
+    assert p["node.id"] == "3"
+    assert p["controller.quorum.bootstrap.servers"] == "127.0.0.1:9093,127.0.0.1:9095,127.0.0.1:9097"
+    assert p["offsets.topic.replication.factor"] == "3" and p["transaction.state.log.min.isr"] == "2"
+
+
+def test_every_setting_is_commented():
+    text = (broker.JVM_DIR / "server.properties.template").read_text().splitlines()
+    for i, line in enumerate(text):
+        if line.strip() and not line.startswith("#"):
+            assert i > 0 and (text[i - 1].startswith("#") or "=" in text[i - 1]), f"uncommented block at {line}"
+
+
+def test_cluster_ids_look_like_kafka_uuids():
+    ids = {broker._new_cluster_id() for _ in range(200)}
+    assert len(ids) == 200
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)

@@ -1,0 +1,51 @@
+"""docker-compose.yml cannot run here (no Docker engine): check that it agrees with the embedded cluster."""
+from pathlib import Path
+
+import yaml
+
+from kafkalab.cluster import broker
+from kafkalab.config import PORTS, REPO, settings
+from tests.unit.test_broker_config import props
+
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def env_props(service: str) -> dict:
+    env = COMPOSE["services"][service]["environment"]
+    return {k[len("KAFKA_"):].lower().replace("_", "."): str(v) for k, v in env.items() if k.startswith("KAFKA_")}
+
+
+def test_published_ports_bind_loopback_and_match_the_ports_table():
+    for name, svc in COMPOSE["services"].items():
+        for mapping in svc.get("ports", []):
+            host_ip, host_port, container_port = mapping.split(":")
+            assert host_ip == "127.0.0.1", (name, mapping)
+            assert int(host_port) in PORTS.values(), (name, mapping)
+    assert "127.0.0.1:9092:9092" in COMPOSE["services"]["broker"]["ports"]
+
+
+def test_broker_settings_agree_with_the_embedded_cluster(monkeypatch, tmp_path):
+    monkeypatch.setenv("KAFKALAB_HOME", str(tmp_path))
+    nodes = broker.nodes(1, settings())
+    embedded = props(broker.render_properties(nodes[0], nodes))
+    docker = env_props("broker")
+    # what clients are told: the same address in both paths
+    embedded_plain = [x for x in embedded["advertised.listeners"].split(",") if x.startswith("PLAINTEXT://")]
+    assert docker["advertised.listeners"].split(",") == embedded_plain
+    same = ["node.id", "process.roles", "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
+            "transaction.state.log.min.isr", "share.coordinator.state.topic.replication.factor",
+            "share.coordinator.state.topic.min.isr", "group.initial.rebalance.delay.ms", "default.replication.factor",
+            "controller.listener.names", "inter.broker.listener.name", "listener.security.protocol.map"]
+    for key in same:
+        assert docker[key] == embedded[key], key
+
+
+def test_quorum_settings_do_not_mix_static_and_dynamic():
+    docker = env_props("broker")
+    assert not ("controller.quorum.voters" in docker and "controller.quorum.bootstrap.servers" in docker)
+
+
+def test_image_is_the_pinned_kafka_version():
+    from kafkalab.doctor import pinned_kafka_version
+
+    assert COMPOSE["services"]["broker"]["image"] == f"apache/kafka:{pinned_kafka_version()}"
