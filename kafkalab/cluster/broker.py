@@ -218,6 +218,7 @@ def up(n: int = 1, quiet: bool = False) -> dict:
         _say(f"Formatting storage for a {n}-node KRaft cluster in {s.data_dir}", quiet)
         _format(java, cp, all_nodes)
     t0 = time.monotonic()
+    started = {}
     for node in to_start:
         cmd = _java_cmd(java, cp, node, ["kafka.Kafka", str(node.props_file)], s.heap)
         with open(node.console_log, "ab") as out:
@@ -225,32 +226,39 @@ def up(n: int = 1, quiet: bool = False) -> dict:
                                     start_new_session=True, cwd=s.home)
         node.pid_file.write_text(str(proc.pid))
         running[node.name] = proc.pid
+        started[node] = proc
         _say(f"Started {node.name} (pid {proc.pid}) on {HOST}:{node.broker_port}; waiting for it to answer ...", quiet)
-    _wait_ready(all_nodes, t0, quiet)
+    _wait_ready(all_nodes, started, t0, quiet)
     _say(f"Kafka is up on {s.bootstrap} after {time.monotonic() - t0:.1f} s (logs: {s.log_dir})", quiet)
     return running
 
 
-def _last_lines(path: Path, n: int = 3) -> str:
-    try:
-        lines = [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
-    except OSError:
-        return ""
+def _last_lines(paths: list[Path], n: int = 3) -> str:
+    lines: list[str] = []
+    for path in paths:
+        try:
+            lines += [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+        except OSError:
+            pass
     errors = [ln for ln in lines if " ERROR " in ln or "Exception" in ln]
-    return " | ".join((errors or lines)[-n:])[:400]
+    return " | ".join((errors or lines)[-n:])[:400] or "no output"
 
 
-def _wait_ready(all_nodes: list[Node], t0: float, quiet: bool) -> None:
+def _wait_ready(all_nodes: list[Node], started: dict[Node, subprocess.Popen], t0: float, quiet: bool) -> None:
+    """Wait until every node answers. A node we just started is watched through its Popen handle: its /proc
+    command line is Python's until the exec, so the pid-file check would call it gone."""
     from ..clients import describe_cluster
 
     deadline = t0 + START_TIMEOUT_S
     next_note = time.monotonic() + 10
     s = all_nodes[0].s
     while time.monotonic() < deadline:
-        for node in all_nodes:
-            if not _pid(node):
-                raise LabError(f"{node.name} exited during start-up: {_last_lines(node.console_log)} "
-                               f"(full log: {s.log_dir / (node.name + '.log')})")
+        for node, proc in started.items():
+            if proc.poll() is not None:
+                node.pid_file.unlink(missing_ok=True)
+                log = s.log_dir / f"{node.name}.log"
+                raise LabError(f"{node.name} exited during start-up (exit code {proc.returncode}): "
+                               f"{_last_lines([node.console_log, log])} (full log: {log})")
         if all(procs.port_answers(x.broker_port) for x in all_nodes):
             try:
                 if len(describe_cluster(s.bootstrap, timeout_s=3)["brokers"]) == len(all_nodes):
