@@ -129,6 +129,16 @@ def render_properties(node: Node, all_nodes: list[Node]) -> str:
     )
 
 
+def parse_properties(text: str) -> dict[str, str]:
+    """A Java .properties text (as we write it: key=value lines and # comments) as a dict."""
+    out = {}
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            out[key.strip()] = value.strip()
+    return out
+
+
 def _java_cmd(java: str, cp: str, node: Node, main: list[str], heap: str) -> list[str]:
     s = node.s
     return [

@@ -3,13 +3,7 @@ from kafkalab.cluster import broker
 from kafkalab.config import settings
 
 
-def props(text: str) -> dict:
-    out = {}
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            k, _, v = line.partition("=")
-            out[k.strip()] = v.strip()
-    return out
+props = broker.parse_properties
 
 
 def test_single_node_settings(monkeypatch, tmp_path):

@@ -1,12 +1,10 @@
 """docker-compose.yml cannot run here (no Docker engine): check that it agrees with the embedded cluster."""
-from pathlib import Path
-
 import yaml
 
 from kafkalab.cluster import broker
 from kafkalab.config import PORTS, REPO, settings
-from tests.unit.test_broker_config import props
 
+props = broker.parse_properties
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 
 
