@@ -35,7 +35,7 @@ notebooks: up
 	@cd notebooks && for nb in *.ipynb; do echo "running $$nb"; ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
 
 book: setup
-	@$(PY) -m jupyter_book build . -W -n --keep-going
+	@$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 test: setup
 	@bash tests/run.sh

@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 
+from .config import settings
 from .errors import LabError
 
 
@@ -14,9 +15,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="start the embedded cluster (does nothing if it already runs)")
     up.add_argument("--brokers", type=int, default=1, choices=(1, 3), help="number of KRaft nodes (default 1)")
+    up.add_argument("--with", dest="services", default="", metavar="SERVICES",
+                    help="also start companion services: registry, connect (comma-separated)")
     up.add_argument("-q", "--quiet", action="store_true")
 
-    down = sub.add_parser("down", help="stop the embedded cluster; data stays unless --wipe")
+    down = sub.add_parser("down", help="stop the embedded cluster and its services; data stays unless --wipe")
     down.add_argument("--wipe", action="store_true", help="also delete all topics and data")
     down.add_argument("-q", "--quiet", action="store_true")
 
@@ -48,12 +51,24 @@ def run_cli(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     try:
         if args.command == "up":
+            from .cluster import services
             from .cluster.broker import up
 
-            up(args.brokers, quiet=args.quiet)
+            wanted = [x.strip() for x in args.services.split(",") if x.strip()]
+            for name in wanted:
+                services.preflight(name)  # unknown names and taken ports fail before anything starts
+            if settings().embedded:
+                up(args.brokers, quiet=args.quiet)
+            else:
+                up(quiet=args.quiet)
+            for name in wanted:
+                services.start(name, quiet=args.quiet)
         elif args.command == "down":
+            from .cluster import services
             from .cluster.broker import down
 
+            for name in services.NAMES:  # services first: Connect writes to Kafka while it stops
+                services.stop(name, quiet=args.quiet)
             down(wipe=args.wipe, quiet=args.quiet)
         elif args.command == "status":
             return _status(args.json)
@@ -83,18 +98,23 @@ def run_cli(argv: list[str] | None = None) -> int:
 
 
 def _status(as_json: bool) -> int:
+    from .cluster import services
     from .cluster.broker import status
 
     st = status()
+    st["services"] = services.status()
     if as_json:
         print(json.dumps(st, indent=2))
-    elif not st["embedded"]:
-        print(f"using the cluster at {st['bootstrap']} (KAFKA_BOOTSTRAP_SERVERS); nothing embedded")
     else:
+        if not st["embedded"]:
+            print(f"using the cluster at {st['bootstrap']} (KAFKA_BOOTSTRAP_SERVERS); nothing embedded")
         for name, n in st["nodes"].items():
             state = f"running, pid {n['pid']}" if n["pid"] else "stopped"
             answer = "answers" if n["broker_answers"] else "no answer"
             print(f"{name}: {state}; broker 127.0.0.1:{n['broker_port']} {answer}")
+        for name, svc in st["services"].items():
+            state = f"running, pid {svc['pid']}" if svc["pid"] else "stopped"
+            print(f"{name}: {state}; {svc['url']} {'answers' if svc['answers'] else 'no answer'}")
     running = any(n["pid"] for n in st["nodes"].values()) if st["embedded"] else True
     return 0 if running else 3
 

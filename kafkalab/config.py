@@ -48,6 +48,8 @@ class Settings:
     external_bootstrap: str | None  # KAFKA_BOOTSTRAP_SERVERS: use that cluster, start nothing
     kafka_home: Path | None  # KAFKA_HOME: use that distribution's jars instead of Maven's
     heap: str  # broker heap, e.g. "512m"
+    registry_port: int
+    connect_port: int
 
     @property
     def bootstrap(self) -> str:
@@ -82,6 +84,8 @@ def settings() -> Settings:
         external_bootstrap=(os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or "").strip() or None,
         kafka_home=Path(kafka_home).expanduser() if kafka_home else None,
         heap=os.environ.get("KAFKALAB_HEAP", "512m"),
+        registry_port=_int_env("KAFKALAB_REGISTRY_PORT", PORTS["registry"]),
+        connect_port=_int_env("KAFKALAB_CONNECT_PORT", PORTS["connect"]),
     )
 
 

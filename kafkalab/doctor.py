@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from .cluster import procs
 from .cluster.java import MIN_JAVA, find_java, java_version
-from .config import HOST, JVM_DIR, PORTS, settings
+from .config import HOST, JVM_DIR, settings
 from .errors import LabError
 
 
@@ -64,11 +64,15 @@ def checks(services: tuple[str, ...] = ("broker",)) -> list[Check]:
     else:
         out.append(Check("bootstrap", True, f"KAFKA_BOOTSTRAP_SERVERS={s.bootstrap} (nothing embedded is started)"))
     out.extend(_cluster_checks(s.bootstrap))
-    for svc in ("registry", "connect"):
-        if svc in services:
-            up = procs.port_answers(PORTS[svc])
-            out.append(Check(f"{svc} (port {PORTS[svc]})", up, "answers" if up else "not answering",
-                             f"python -m kafkalab up --with {svc}"))
+    from .cluster.services import status as service_status
+
+    for name, svc in service_status().items():
+        if svc["answers"]:
+            out.append(Check(name, True, f"answers on {svc['url']}" + (f" (pid {svc['pid']})" if svc["pid"] else "")))
+        elif name in services or svc["pid"]:
+            out.append(Check(name, False, f"not answering on {svc['url']}", f"python -m kafkalab up --with {name}"))
+        else:
+            out.append(Check(name, True, "not running (chapters that need it start it)"))
     return out
 
 

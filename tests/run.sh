@@ -24,8 +24,8 @@ trap cleanup EXIT
 step "unit tests"
 pytest_step -q tests/unit
 
-step "lifecycle tests (own broker on spare ports)"
-pytest_step -q tests/integration/test_lifecycle.py
+step "lifecycle tests (their own broker and services on spare ports)"
+pytest_step -q -m lifecycle tests/integration
 
 if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
   if ! "$PY" -m kafkalab status >/dev/null 2>&1; then
@@ -36,13 +36,13 @@ if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
 fi
 
 step "integration tests (live cluster)"
-pytest_step -q tests/integration --ignore=tests/integration/test_lifecycle.py
+pytest_step -q -m "not lifecycle" tests/integration
 
 step "notebooks under nbval (live cluster)"
 pytest_step -q -p no:cacheprovider --nbval notebooks/ --nbval-sanitize-with tests/notebooks/sanitize.cfg
 
 step "book build (strict: any warning fails)"
-if ! "$PY" -m jupyter_book build . -W -n --keep-going -q; then fail=1; fi
+if ! "${VENV:-.venv}/bin/jupyter-book" build . -W -n --keep-going -q; then fail=1; fi
 
 step "book checks"
 pytest_step -q tests/book

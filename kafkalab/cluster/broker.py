@@ -95,22 +95,8 @@ def _new_cluster_id() -> str:
 
 
 def _pid(node: Node) -> int | None:
-    """The live pid of this node's JVM: from its pid file if that is ours and alive, else found in /proc."""
-    try:
-        pid = int(node.pid_file.read_text().strip())
-    except (OSError, ValueError):
-        pid = None
-    if pid and procs.pid_alive(pid) and all(m in procs.cmdline(pid) for m in node.markers):
-        return pid
-    if pid is not None:
-        node.pid_file.unlink(missing_ok=True)  # stale: the JVM died (kill -9, reboot) or the pid was reused
-    home_marker, node_marker = node.markers
-    found = [p for p in procs.pids_with_arg(node_marker) if home_marker in procs.cmdline(p)]
-    if found:  # running without a pid file (deleted by hand): adopt it
-        node.pid_file.parent.mkdir(parents=True, exist_ok=True)
-        node.pid_file.write_text(str(found[0]))
-        return found[0]
-    return None
+    """The live pid of this node's JVM, or None (stale pid files are cleaned up)."""
+    return procs.find_pid(node.pid_file, node.markers)
 
 
 # ----------------------------------------------------------------------------------------------- config

@@ -127,3 +127,25 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         pass
+
+
+def find_pid(pid_file: Path, markers: tuple[str, ...]) -> int | None:
+    """The live pid of the JVM identified by ``markers`` (arguments only it has).
+
+    Trusts ``pid_file`` only if that pid is alive and carries the markers (else the file is stale: removed);
+    otherwise looks for such a process in /proc and adopts it (rewrites the pid file).
+    """
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        pid = None
+    if pid and pid_alive(pid) and all(m in cmdline(pid) for m in markers):
+        return pid
+    if pid is not None:
+        pid_file.unlink(missing_ok=True)  # stale: the JVM died (kill -9, reboot) or the pid was reused
+    found = [p for p in pids_with_arg(markers[-1]) if all(m in cmdline(p) for m in markers)]
+    if found:
+        pid_file.parent.mkdir(parents=True, exist_ok=True)
+        pid_file.write_text(str(found[0]))
+        return found[0]
+    return None

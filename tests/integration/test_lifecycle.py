@@ -18,6 +18,8 @@ import pytest
 from kafkalab.cluster import procs
 from kafkalab.config import REPO
 
+pytestmark = pytest.mark.lifecycle
+
 BROKER_PORT, CONTROLLER_PORT = 19092, 19093
 BOOTSTRAP = f"127.0.0.1:{BROKER_PORT}"
 
@@ -109,6 +111,7 @@ def test_down_leaves_no_jvm(lab_env):
 def test_taken_port_is_reported_with_the_fix(lab_env):
     assert lab(lab_env, "down").returncode == 0
     with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the port may hold TIME_WAIT leftovers
         squatter.bind(("127.0.0.1", BROKER_PORT))
         squatter.listen()
         res = lab(lab_env, "up")

@@ -1,0 +1,246 @@
+"""Companion services next to the broker: the schema registry (Apicurio) and a Kafka Connect worker.
+
+Same guarantees as the broker (kafkalab/cluster/broker.py): starting twice leaves one JVM, stopping leaves none,
+their data survives a restart, a killed JVM or a stale pid file is recovered, a taken port is reported with the fix.
+Started with ``python -m kafkalab up --with registry,connect`` or on demand by the chapter that needs them.
+"""
+from __future__ import annotations
+
+import json
+import string
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import HOST, JVM_DIR, PORTS, Settings, settings
+from ..errors import LabError
+from . import procs
+from .java import find_java
+from .maven import classpath
+
+START_TIMEOUT_S = 120
+STOP_GRACE_S = 30
+
+
+def http(method: str, url: str, body: dict | None = None, timeout: float = 5,
+         content_type: str = "application/json") -> tuple[int, object]:
+    """A small JSON-over-HTTP call: (status, decoded body). Network errors raise OSError."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": content_type,
+                                                                           "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            raw = resp.read()
+            status = resp.status
+    except urllib.error.HTTPError as e:
+        raw, status = e.read(), e.code
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, raw.decode(errors="replace")
+
+
+@dataclass(frozen=True)
+class Service:
+    """One JVM service of the embedded stack."""
+
+    name: str
+    port: int
+    ready_path: str  # GET this until it answers 200
+    s: Settings
+
+    @property
+    def pid_file(self) -> Path:
+        return self.s.run_dir / f"{self.name}.pid"
+
+    @property
+    def markers(self) -> tuple[str, str]:
+        return f"-Dkafkalab.home={self.s.home}", f"-Dkafkalab.node.name={self.name}"
+
+    @property
+    def log(self) -> Path:
+        return self.s.log_dir / f"{self.name}.log"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.s.data_dir / self.name
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def answers(self) -> bool:
+        try:
+            return http("GET", self.url + self.ready_path, timeout=2)[0] == 200
+        except OSError:
+            return False
+
+    # -- per service
+    def command(self) -> tuple[list[str], Path]:
+        """The command line and working folder."""
+        raise NotImplementedError
+
+    def ports(self) -> list[int]:
+        return [self.port]
+
+    def after_ready(self, first_start: bool) -> None:
+        """Anything to do once the service answers."""
+
+
+class Registry(Service):
+    """Apicurio Registry 3 with a Confluent-compatible API under /apis/ccompat/v7, schemas kept in an H2 file."""
+
+    CCOMPAT = "/apis/ccompat/v7"
+
+    @property
+    def management_port(self) -> int:
+        return self.port + 1000  # Quarkus' health/metrics interface; bound to loopback too
+
+    def ports(self) -> list[int]:
+        return [self.port, self.management_port]
+
+    def _unpacked(self) -> Path:
+        archive = Path(classpath("registry"))
+        target = self.s.home / "registry" / archive.name.removesuffix(".tar.gz")
+        if not (target / "quarkus-run.jar").exists():
+            print(f"Unpacking {archive.name} ...", file=sys.stderr, flush=True)
+            tmp = target.with_suffix(".tmp")
+            with tarfile.open(archive) as tar:
+                tar.extractall(tmp, filter="data")
+            tmp.rename(target)
+        return target
+
+    def command(self) -> tuple[list[str], Path]:
+        app = self._unpacked()
+        db = self.data_dir / "registry"
+        return [
+            find_java("registry"), "-Xms128m", "-Xmx384m", "-XX:+UseSerialGC", *self.markers,
+            f"-Dquarkus.http.host={HOST}", f"-Dquarkus.http.port={self.port}",
+            f"-Dquarkus.management.host={HOST}", f"-Dquarkus.management.port={self.management_port}",
+            # schemas survive restarts: an H2 database in a file (Apicurio's default is in memory)
+            "-Dapicurio.storage.kind=sql", "-Dapicurio.storage.sql.kind=h2",
+            f"-Dapicurio.datasource.url=jdbc:h2:file:{db};DB_CLOSE_ON_EXIT=FALSE",
+            "-Dapicurio.datasource.username=sa", "-Dapicurio.datasource.password=sa",
+            "-Dquarkus.log.console.color=false",
+            "-jar", "quarkus-run.jar",
+        ], app
+
+    def after_ready(self, first_start: bool) -> None:
+        if first_start:  # Apicurio's global default is NONE; Confluent's (what learners meet elsewhere) is BACKWARD
+            status, body = http("PUT", self.url + self.CCOMPAT + "/config", {"compatibility": "BACKWARD"})
+            if status != 200:
+                raise LabError(f"could not set the registry's compatibility to BACKWARD: {status} {body}")
+
+
+class Connect(Service):
+    """A Kafka Connect worker in distributed mode, REST API on 8083."""
+
+    def command(self) -> tuple[list[str], Path]:
+        from .broker import formatted_size
+
+        props = self.s.run_dir / "connect.properties"
+        template = string.Template((JVM_DIR / "connect-distributed.properties.template").read_text())
+        rf = min(formatted_size(self.s) or 1, 3) if self.s.embedded else 1
+        props.write_text(template.substitute(bootstrap=self.s.bootstrap, port=self.port, rf=rf))
+        return [
+            find_java("connect"), "-Xms128m", "-Xmx384m", "-XX:+UseG1GC", *self.markers,
+            f"-Dkafka.logs.dir={self.s.log_dir}",
+            f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-broker.properties'}",
+            "-cp", classpath("connect"), "org.apache.kafka.connect.cli.ConnectDistributed", str(props),
+        ], self.s.home
+
+
+def service(name: str, s: Settings | None = None) -> Service:
+    s = s or settings()
+    if name == "registry":
+        return Registry("registry", s.registry_port, Registry.CCOMPAT + "/config", s)
+    if name == "connect":
+        return Connect("connect", s.connect_port, "/connectors", s)
+    raise LabError(f"unknown service {name!r}; choose registry or connect")
+
+
+NAMES = ("registry", "connect")
+
+
+def _say(msg: str, quiet: bool) -> None:
+    if not quiet:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def preflight(name: str) -> Service:
+    """Fail (before anything starts) if the service is not running and one of its ports is taken."""
+    svc = service(name)
+    if not procs.find_pid(svc.pid_file, svc.markers):
+        for port in svc.ports():
+            if not procs.port_free(port):
+                owner = procs.port_owner(port)
+                who = f" by pid {owner[0]} ({owner[1]})" if owner else ""
+                raise LabError(f"port {port} ({name}) on {HOST} is already in use{who}; stop that program and run "
+                               f"`python -m kafkalab up --with {name}` again")
+    return svc
+
+
+def start(name: str, quiet: bool = False) -> int:
+    """Start one service if it is not running; return its pid."""
+    svc = preflight(name)
+    pid = procs.find_pid(svc.pid_file, svc.markers)
+    if pid:
+        _say(f"{name} is already running on {svc.url} (pid {pid})", quiet)
+        return pid
+    if name == "connect":  # Connect keeps its state in Kafka: the cluster must answer first
+        from ..clients import describe_cluster
+
+        describe_cluster(svc.s.bootstrap, timeout_s=5)
+    for d in (svc.s.run_dir, svc.s.log_dir, svc.data_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    first_start = not (svc.data_dir / ".initialized").exists()
+    cmd, cwd = svc.command()
+    t0 = time.monotonic()
+    with open(svc.log, "ab") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, cwd=cwd)
+    svc.pid_file.write_text(str(proc.pid))
+    _say(f"Started {name} (pid {proc.pid}) on {svc.url}; waiting for it to answer ...", quiet)
+    next_note = t0 + 10
+    while not svc.answers():
+        if proc.poll() is not None:
+            svc.pid_file.unlink(missing_ok=True)
+            tail = [ln for ln in svc.log.read_text(errors="replace").splitlines() if "ERROR" in ln][-1:]
+            raise LabError(f"{name} exited during start-up (exit code {proc.returncode}): "
+                           f"{tail[0][:300] if tail else 'no error logged'} (full log: {svc.log})")
+        if time.monotonic() - t0 > START_TIMEOUT_S:
+            raise LabError(f"{name} did not answer within {START_TIMEOUT_S} s; see {svc.log}")
+        if time.monotonic() > next_note:
+            _say(f"  ... {name} still starting ({time.monotonic() - t0:.0f} s)", quiet)
+            next_note += 10
+        time.sleep(0.5)
+    svc.after_ready(first_start)
+    (svc.data_dir / ".initialized").touch()
+    _say(f"{name} is up on {svc.url} after {time.monotonic() - t0:.1f} s", quiet)
+    return proc.pid
+
+
+def stop(name: str, quiet: bool = False) -> bool:
+    """Stop one service; True if it was running."""
+    svc = service(name)
+    pid = procs.find_pid(svc.pid_file, svc.markers)
+    svc.pid_file.unlink(missing_ok=True)
+    if not pid:
+        return False
+    _say(f"Stopping {name} (pid {pid}) ...", quiet)
+    procs.terminate(pid, STOP_GRACE_S)
+    return True
+
+
+def status() -> dict:
+    out = {}
+    for name in NAMES:
+        svc = service(name)
+        pid = procs.find_pid(svc.pid_file, svc.markers)
+        out[name] = {"pid": pid, "port": svc.port, "answers": svc.answers(), "url": svc.url}
+    return out
