@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 
+from .cluster.maven import PROFILES
 from .config import settings
 from .errors import LabError
 
@@ -27,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--json", action="store_true")
 
     sub.add_parser("doctor", help="check Java, ports, the cluster and advertised listeners; print each fix")
-    sub.add_parser("fetch", help="resolve the jars from Maven Central (done by `up` when needed)")
+    fetch = sub.add_parser("fetch", help="resolve every service's jars from Maven Central now (else on first use)")
+    fetch.add_argument("profiles", nargs="*", default=list(PROFILES), choices=PROFILES, metavar="PROFILE",
+                       help=f"which: {', '.join(PROFILES)} (default: all)")
 
     topics = sub.add_parser("topics", help="Kafka's kafka-topics tool with its own arguments", add_help=False)
     topics.add_argument("args", nargs=argparse.REMAINDER)
@@ -79,7 +82,8 @@ def run_cli(argv: list[str] | None = None) -> int:
         elif args.command == "fetch":
             from .cluster.maven import classpath
 
-            classpath("broker")
+            for profile in args.profiles:
+                classpath(profile)
         elif args.command in ("topics", "tool"):
             from .tools import run_tool
 

@@ -28,10 +28,15 @@ def _one_line_errors() -> None:
     ip.set_custom_exc((LabError,), handler)
 
 
-def start(need_brokers: int = 1) -> dict:
+_STARTED_HERE: list[str] = []
+
+
+def start(need_brokers: int = 1, services: tuple[str, ...] = ()) -> dict:
     """Check that the course cluster answers (fails within 5 s with the fix) and prepare plotly and error display.
 
-    Returns the cluster description. Used by the first cell of every chapter.
+    ``services`` (``"registry"``, ``"connect"``) are started if the embedded cluster is used and they are not
+    running yet; with ``KAFKA_BOOTSTRAP_SERVERS`` they must already answer. Returns the cluster description.
+    Used by the first cell of every chapter.
     """
     import plotly.io as pio
 
@@ -46,8 +51,36 @@ def start(need_brokers: int = 1) -> dict:
         raise LabError(f"this chapter needs {need_brokers} brokers but {n} answer(s); run `python -m kafkalab down` "
                        f"then `python -m kafkalab up --brokers {need_brokers}`")
     print(f"Kafka answers at {bootstrap_servers()} with {n} broker(s).")
+    for name in services:
+        _ensure_service(name)
     info["check_seconds"] = time.monotonic() - t0
     return info
+
+
+def _ensure_service(name: str) -> None:
+    from .cluster import services as svcs
+    from .config import settings
+
+    svc = svcs.service(name)
+    if not svc.answers():
+        if not settings().embedded:
+            raise LabError(f"{name} does not answer at {svc.url}; start it next to your cluster "
+                           f"(or unset KAFKA_BOOTSTRAP_SERVERS to use the embedded one)")
+        svcs.start(name, quiet=True)
+        _STARTED_HERE.append(name)
+    label = {"registry": "Schema registry", "connect": "Kafka Connect"}[name]
+    print(f"{label} answers at {svc.url}.")
+
+
+def release_services() -> None:
+    """Stop the companion services this notebook started (they were not running before), to free memory.
+
+    Services that were already running are left alone.
+    """
+    from .cluster import services as svcs
+
+    while _STARTED_HERE:
+        svcs.stop(_STARTED_HERE.pop(), quiet=True)
 
 
 def end_offsets(topic: str) -> dict[int, int]:

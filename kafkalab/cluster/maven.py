@@ -15,6 +15,7 @@ from ..config import JVM_DIR, settings
 from ..errors import LabError
 
 POM = JVM_DIR / "pom.xml"
+PROFILES = ("broker", "streams", "connect", "registry")  # the <profile> ids in pom.xml
 
 
 def _stamp() -> str:
@@ -38,6 +39,8 @@ def _kafka_home_classpath(profile: str) -> str | None:
 
 def classpath(profile: str, quiet: bool = False) -> str:
     """Return the class path for ``profile``, running Maven the first time (with progress on stderr)."""
+    if profile not in PROFILES:
+        raise LabError(f"unknown jar profile {profile!r}; choose one of {', '.join(PROFILES)}")
     from_kafka_home = _kafka_home_classpath(profile)
     if from_kafka_home:
         return from_kafka_home
