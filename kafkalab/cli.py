@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("doctor", help="check Java, ports, the cluster and advertised listeners; print each fix")
     fetch = sub.add_parser("fetch", help="resolve every service's jars from Maven Central now (else on first use)")
-    fetch.add_argument("profiles", nargs="*", default=list(PROFILES), choices=PROFILES, metavar="PROFILE",
+    fetch.add_argument("profiles", nargs="*", metavar="PROFILE",
                        help=f"which: {', '.join(PROFILES)} (default: all)")
 
     topics = sub.add_parser("topics", help="Kafka's kafka-topics tool with its own arguments", add_help=False)
@@ -82,7 +82,10 @@ def run_cli(argv: list[str] | None = None) -> int:
         elif args.command == "fetch":
             from .cluster.maven import classpath
 
-            for profile in args.profiles:
+            for profile in args.profiles:  # unknown names fail before Maven runs
+                if profile not in PROFILES:
+                    raise LabError(f"unknown jar profile {profile!r}; choose one of {', '.join(PROFILES)}")
+            for profile in args.profiles or PROFILES:
                 classpath(profile)
         elif args.command in ("topics", "tool"):
             from .tools import run_tool

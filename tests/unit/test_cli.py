@@ -27,3 +27,11 @@ def test_status_of_a_stopped_cluster_exits_3(monkeypatch, tmp_path, capsys):
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     assert cli.run_cli(["status"]) == 3
     assert "node-1: stopped" in capsys.readouterr().out
+
+
+def test_fetch_takes_known_profiles_only(capsys):
+    parser = cli.build_parser()
+    assert parser.parse_args(["fetch"]).profiles == []
+    assert parser.parse_args(["fetch", "broker", "registry"]).profiles == ["broker", "registry"]
+    assert cli.run_cli(["fetch", "broker", "nonsense"]) == 2
+    assert capsys.readouterr().err == "error: unknown jar profile 'nonsense'; choose one of broker, streams, connect, registry\n"
