@@ -1,7 +1,7 @@
 # Thin wrappers: the work is in tools/setup.sh, kafkalab (python -m kafkalab ...), tests/run.sh and jupyter-book.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-BROKERS ?= 1
+BROKERS ?=
 
 .PHONY: help setup up down status doctor lab notebooks book test bench clean
 
@@ -16,7 +16,7 @@ setup:
 	@bash tools/setup.sh
 
 up: setup
-	@$(PY) -m kafkalab up --brokers $(BROKERS)
+	@$(PY) -m kafkalab up $(if $(BROKERS),--brokers $(BROKERS))
 
 down:
 	@$(PY) -m kafkalab down

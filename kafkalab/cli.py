@@ -15,7 +15,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="start the embedded cluster (does nothing if it already runs)")
-    up.add_argument("--brokers", type=int, default=1, choices=(1, 3), help="number of KRaft nodes (default 1)")
+    up.add_argument("--brokers", type=int, default=None, choices=(1, 3),
+                    help="number of KRaft nodes (default: as many as last time, else 1)")
     up.add_argument("--with", dest="services", default="", metavar="SERVICES",
                     help="also start companion services: registry, connect (comma-separated)")
     up.add_argument("-q", "--quiet", action="store_true")
@@ -60,10 +61,7 @@ def run_cli(argv: list[str] | None = None) -> int:
             wanted = [x.strip() for x in args.services.split(",") if x.strip()]
             for name in wanted:
                 services.preflight(name)  # unknown names and taken ports fail before anything starts
-            if settings().embedded:
-                up(args.brokers, quiet=args.quiet)
-            else:
-                up(quiet=args.quiet)
+            up(args.brokers, quiet=args.quiet)
             for name in wanted:
                 services.start(name, quiet=args.quiet)
         elif args.command == "down":
@@ -127,4 +125,7 @@ def _status(as_json: bool) -> int:
 
 
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `python -m kafkalab status | head` ends quietly
     sys.exit(run_cli())

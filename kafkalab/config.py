@@ -19,8 +19,8 @@ PORTS = {
     "registry": 8081,
     "connect": 8083,
 }
-#: Extra brokers in three-broker mode: (broker port, controller port) per node id.
-EXTRA_NODE_PORTS = {2: (9094, 9095), 3: (9096, 9097)}
+# In three-broker mode, node k listens on the broker and controller ports + 2(k − 1): 9094/9095 and 9096/9097
+# (kafkalab.cluster.broker.nodes).
 
 HOST = "127.0.0.1"  # loopback only: nothing the course starts listens on another address
 

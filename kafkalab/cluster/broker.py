@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import EXTRA_NODE_PORTS, HOST, JVM_DIR, Settings, settings
+from ..config import HOST, JVM_DIR, Settings, settings
 from ..errors import LabError
 from . import procs
 from .java import find_java
@@ -32,6 +32,7 @@ class Node:
     node_id: int
     broker_port: int
     controller_port: int
+    size: int  # nodes in its cluster: 1-node and 3-node clusters keep separate data, so switching loses nothing
     s: Settings
 
     @property
@@ -40,7 +41,7 @@ class Node:
 
     @property
     def log_dir(self) -> Path:
-        return self.s.data_dir / self.name
+        return cluster_dir(self.size, self.s) / self.name
 
     @property
     def pid_file(self) -> Path:
@@ -61,30 +62,30 @@ class Node:
 
 
 def nodes(n: int = 1, s: Settings | None = None) -> list[Node]:
+    """The nodes of an ``n``-node cluster. Node k listens on node 1's ports + 2(k − 1): 9092/9093, 9094/9095, ..."""
     s = s or settings()
-    out = [Node(1, s.broker_port, s.controller_port, s)]
-    for node_id in range(2, n + 1):
-        bp, cp = EXTRA_NODE_PORTS[node_id]
-        out.append(Node(node_id, bp, cp, s))
-    return out
+    return [Node(k, s.broker_port + 2 * (k - 1), s.controller_port + 2 * (k - 1), n, s) for k in range(1, n + 1)]
 
 
 # ----------------------------------------------------------------------------------------------- state files
-def _cluster_file(s: Settings) -> Path:
-    return s.data_dir / "cluster.json"
+def cluster_dir(n: int, s: Settings) -> Path:
+    return s.data_dir / f"kraft-{n}"
 
 
-def _read_cluster(s: Settings) -> dict | None:
+def _size_file(s: Settings) -> Path:
+    return s.run_dir / "size"
+
+
+def current_size(s: Settings | None = None) -> int:
+    """How many nodes the embedded cluster was last started with (1 if never)."""
     try:
-        return json.loads(_cluster_file(s).read_text())
+        return int(_size_file(s or settings()).read_text())
     except (OSError, ValueError):
-        return None
+        return 1
 
 
-def formatted_size(s: Settings | None = None) -> int | None:
-    """How many nodes the data folder was formatted for (None: not formatted yet)."""
-    info = _read_cluster(s or settings())
-    return info["nodes"] if info else None
+def is_formatted(n: int, s: Settings) -> bool:
+    return (cluster_dir(n, s) / "cluster.json").exists()
 
 
 def _new_cluster_id() -> str:
@@ -97,6 +98,27 @@ def _new_cluster_id() -> str:
 def _pid(node: Node) -> int | None:
     """The live pid of this node's JVM, or None (stale pid files are cleaned up)."""
     return procs.find_pid(node.pid_file, node.markers)
+
+
+def node_pid(node_id: int) -> int | None:
+    """The pid of node ``node_id`` of the running embedded cluster (the replication chapter kills leaders)."""
+    s = settings()
+    match = [x for x in nodes(current_size(s), s) if x.node_id == node_id]
+    return _pid(match[0]) if match else None
+
+
+def kill_node(node_id: int) -> int:
+    """SIGKILL one node, as a crash would (no clean shutdown); ``up()`` brings it back with its data."""
+    import signal
+
+    pid = node_pid(node_id)
+    if pid is None:
+        raise LabError(f"node-{node_id} is not running; `python -m kafkalab status` shows what runs")
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while procs.pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return pid
 
 
 # ----------------------------------------------------------------------------------------------- config
@@ -160,8 +182,9 @@ def _format(java: str, cp: str, all_nodes: list[Node]) -> None:
         if res.returncode != 0:
             msg = (res.stderr or res.stdout).strip().splitlines()
             raise LabError(f"formatting {node.name} failed: {msg[-1] if msg else 'no output'}; "
-                           f"remove {s.data_dir} to start from empty storage")
-    _cluster_file(s).write_text(json.dumps({"cluster_id": cluster_id, "nodes": len(all_nodes)}))
+                           f"remove {cluster_dir(len(all_nodes), s)} to start from empty storage")
+    (cluster_dir(len(all_nodes), s) / "cluster.json").write_text(
+        json.dumps({"cluster_id": cluster_id, "nodes": len(all_nodes)}))
 
 
 # ----------------------------------------------------------------------------------------------- up / down
@@ -181,9 +204,13 @@ def _check_ports(node: Node) -> None:
             )
 
 
-def up(n: int = 1, quiet: bool = False) -> dict:
-    """Start the embedded cluster (idempotent). Returns {node name: pid}."""
+def up(n: int | None = None, quiet: bool = False) -> dict:
+    """Start the embedded cluster (idempotent) with ``n`` nodes (default: as many as last time, else 1).
+
+    Returns {node name: pid}.
+    """
     s = settings()
+    n = n or current_size(s)
     if not s.embedded:  # the learner's own cluster: check that it answers, start nothing
         from ..clients import describe_cluster
 
@@ -192,10 +219,10 @@ def up(n: int = 1, quiet: bool = False) -> dict:
         return {}
     if n not in (1, 3):
         raise LabError(f"--brokers {n}: the embedded cluster runs 1 or 3 brokers")
-    size = formatted_size(s)
-    if size is not None and size != n:
-        raise LabError(f"the data in {s.data_dir} belongs to a {size}-broker cluster; run `python -m kafkalab down "
-                       f"--wipe` first to start a {n}-broker one (this deletes its topics)")
+    other = current_size(s)
+    if other != n and any(_pid(x) for x in nodes(other, s)):
+        raise LabError(f"a {other}-broker cluster is running; stop it with `python -m kafkalab down`, then run "
+                       f"`python -m kafkalab up --brokers {n}` (each keeps its own topics)")
     all_nodes = nodes(n, s)
     running = {x.name: _pid(x) for x in all_nodes}
     to_start = [x for x in all_nodes if not running[x.name]]
@@ -206,13 +233,14 @@ def up(n: int = 1, quiet: bool = False) -> dict:
         _check_ports(node)
     java = find_java("broker")
     cp = classpath("broker", quiet=quiet)
-    for d in (s.run_dir, s.log_dir, s.data_dir):
+    for d in (s.run_dir, s.log_dir, cluster_dir(n, s)):
         d.mkdir(parents=True, exist_ok=True)
     for node in all_nodes:
         node.props_file.write_text(render_properties(node, all_nodes))
-    if size is None:
-        _say(f"Formatting storage for a {n}-node KRaft cluster in {s.data_dir}", quiet)
+    if not is_formatted(n, s):
+        _say(f"Formatting storage for a {n}-node KRaft cluster in {cluster_dir(n, s)}", quiet)
         _format(java, cp, all_nodes)
+    _size_file(s).write_text(str(n))
     t0 = time.monotonic()
     started = {}
     for node in to_start:
@@ -271,14 +299,16 @@ def _wait_ready(all_nodes: list[Node], started: dict[Node, subprocess.Popen], t0
 def down(wipe: bool = False, quiet: bool = False) -> list[str]:
     """Stop every node of the embedded cluster; leave no JVM behind. ``wipe`` also deletes the data."""
     s = settings()
-    stopped = []
-    for node in nodes(3, s):
+    live = {}
+    for node in nodes(max(3, current_size(s)), s):
         pid = _pid(node)
         if pid:
-            _say(f"Stopping {node.name} (pid {pid}) ...", quiet)
-            killed = procs.terminate(pid, STOP_GRACE_S)
-            stopped.append(node.name + (" (killed after a timeout)" if killed else ""))
+            live[node.name] = pid
         node.pid_file.unlink(missing_ok=True)
+    if live:
+        _say(f"Stopping {', '.join(f'{k} (pid {v})' for k, v in live.items())} ...", quiet)
+    killed = procs.terminate_all(list(live.values()), STOP_GRACE_S)
+    stopped = [name + (" (killed after a timeout)" if pid in killed else "") for name, pid in live.items()]
     if wipe and s.data_dir.exists():
         import shutil
 
@@ -291,10 +321,9 @@ def down(wipe: bool = False, quiet: bool = False) -> list[str]:
 def status() -> dict:
     """What runs: per node its pid and whether its ports answer."""
     s = settings()
-    size = formatted_size(s) or 1
     report = {"bootstrap": s.bootstrap, "embedded": s.embedded, "home": str(s.home), "nodes": {}}
     if s.embedded:
-        for node in nodes(size, s):
+        for node in nodes(current_size(s), s):
             pid = _pid(node)
             report["nodes"][node.name] = {
                 "pid": pid,

@@ -100,26 +100,35 @@ def port_owner(port: int) -> tuple[int, str] | None:
 
 def terminate(pid: int, grace: float) -> bool:
     """SIGTERM, wait up to ``grace`` seconds, then SIGKILL. True if it had to be killed."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
+    return bool(terminate_all([pid], grace))
+
+
+def terminate_all(pids: list[int], grace: float) -> set[int]:
+    """SIGTERM every pid at once (so cluster members shut down together), wait up to ``grace`` seconds, then
+    SIGKILL the ones still alive. Returns the pids that had to be killed."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if not pid_alive(pid):
-            _reap(pid)
-            return False
-        time.sleep(0.2)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return False
+    alive = set(pids)
+    while alive and time.monotonic() < deadline:
+        alive = {p for p in alive if pid_alive(p)}
+        if alive:
+            time.sleep(0.2)
+    for pid in alive:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     for _ in range(50):
-        if not pid_alive(pid):
+        if not any(pid_alive(p) for p in alive):
             break
         time.sleep(0.1)
-    _reap(pid)
-    return True
+    for pid in pids:
+        _reap(pid)
+    return alive
 
 
 def _reap(pid: int) -> None:

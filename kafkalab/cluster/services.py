@@ -141,11 +141,11 @@ class Connect(Service):
     """A Kafka Connect worker in distributed mode, REST API on 8083."""
 
     def command(self) -> tuple[list[str], Path]:
-        from .broker import formatted_size
+        from .broker import current_size
 
         props = self.s.run_dir / "connect.properties"
         template = string.Template((JVM_DIR / "connect-distributed.properties.template").read_text())
-        rf = min(formatted_size(self.s) or 1, 3) if self.s.embedded else 1
+        rf = min(current_size(self.s), 3) if self.s.embedded else 1
         props.write_text(template.substitute(bootstrap=self.s.bootstrap, port=self.port, rf=rf))
         return [
             find_java("connect"), "-Xms128m", "-Xmx384m", "-XX:+UseG1GC", *self.markers,

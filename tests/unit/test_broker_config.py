@@ -18,7 +18,7 @@ def test_single_node_settings(monkeypatch, tmp_path):
                 "share.coordinator.state.topic.min.isr"):
         assert p[key] == "1", key
     assert p["group.initial.rebalance.delay.ms"] == "0"
-    assert p["log.dirs"] == str(tmp_path / "data" / "node-1")
+    assert p["log.dirs"] == str(tmp_path / "data" / "kraft-1" / "node-1")
 
 
 def test_every_listener_is_loopback(monkeypatch, tmp_path):
@@ -35,6 +35,7 @@ def test_three_nodes_use_three_voters_and_rf3(monkeypatch, tmp_path):
     monkeypatch.setenv("KAFKALAB_HOME", str(tmp_path))
     nodes = broker.nodes(3, settings())
     assert [(n.broker_port, n.controller_port) for n in nodes] == [(9092, 9093), (9094, 9095), (9096, 9097)]
+    assert nodes[1].log_dir == tmp_path / "data" / "kraft-3" / "node-2"  # apart from the 1-node cluster's data
     p = props(broker.render_properties(nodes[2], nodes))
     assert p["node.id"] == "3"
     assert p["controller.quorum.bootstrap.servers"] == "127.0.0.1:9093,127.0.0.1:9095,127.0.0.1:9097"
@@ -52,3 +53,11 @@ def test_cluster_ids_look_like_kafka_uuids():
     ids = {broker._new_cluster_id() for _ in range(200)}
     assert len(ids) == 200
     assert all(len(i) == 22 and not i.startswith("-") for i in ids)
+
+
+def test_extra_nodes_follow_node_one_ports(monkeypatch, tmp_path):
+    monkeypatch.setenv("KAFKALAB_HOME", str(tmp_path))
+    monkeypatch.setenv("KAFKALAB_BROKER_PORT", "19292")
+    monkeypatch.setenv("KAFKALAB_CONTROLLER_PORT", "19293")
+    assert [(n.broker_port, n.controller_port) for n in broker.nodes(3, settings())] == [
+        (19292, 19293), (19294, 19295), (19296, 19297)]

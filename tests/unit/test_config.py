@@ -27,6 +27,5 @@ def test_bad_port_is_one_clear_line(monkeypatch, raw):
     assert "KAFKALAB_BROKER_PORT" in msg and raw in msg and "\n" not in msg
 
 
-def test_ports_table_matches_three_broker_ports():
-    assert config.EXTRA_NODE_PORTS == {2: (9094, 9095), 3: (9096, 9097)}
+def test_ports_table():
     assert config.PORTS == {"broker": 9092, "controller": 9093, "registry": 8081, "connect": 8083}
