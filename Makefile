@@ -11,6 +11,7 @@ help:
 	@echo "make up | down | status | doctor    run or inspect the local cluster (BROKERS=3 for three)"
 	@echo "make notebooks    re-run every notebook in place against the live cluster (refreshes stored outputs)"
 	@echo "make book    build the book from the stored outputs into _build/html"
+	@echo "make bench   benchmarks: cold start, client throughput vs Kafka's perf tools, nbval times (bench/results.json)"
 
 setup:
 	@bash tools/setup.sh
@@ -33,6 +34,9 @@ lab: up
 
 notebooks: up
 	@cd notebooks && for nb in *.ipynb; do echo "running $$nb"; ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+
+bench: up
+	@$(PY) -m kafkalab.bench
 
 book: setup
 	@$(VENV)/bin/jupyter-book build . -W -n --keep-going
