@@ -1,0 +1,194 @@
+"""kafkalab.schemas against the real schema registry (Apicurio, Confluent-compatible API) and the real broker:
+registration and 409s, per-subject modes, permanent deletes, the compatibility matrix agreeing with the offline
+reasoning, and the wire format read across clients (kafka-python + fastavro <-> confluent-kafka)."""
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+import pytest
+
+from kafkalab import clients, datagen, notebook, schemas
+
+V1, V2, V3 = (schemas.load_schema(f"payment-v{n}") for n in (1, 2, 3))
+
+
+@pytest.fixture(scope="module")
+def registry():
+    """The course registry: started for this module if it was not running, and stopped again afterwards."""
+    notebook.start(services=("registry",))
+    yield schemas.Registry()
+    notebook.release_services()
+
+
+@pytest.fixture
+def subject(registry, request):
+    name = f"test-schemas-{request.node.name[:40]}-{uuid.uuid4().hex[:6]}".replace("_", "-").replace("[", "-")
+    name = name.replace("]", "")
+    yield name
+    with contextlib.suppress(Exception):
+        registry.delete_subject(name)
+
+
+@pytest.fixture
+def value_subject(registry, topic):
+    """The topic-name strategy's subject for the test's topic; deleted at teardown."""
+    yield f"{topic}-value"
+    with contextlib.suppress(Exception):
+        registry.delete_subject(f"{topic}-value")
+
+
+def test_register_is_idempotent_and_the_id_gives_the_schema_back(registry, subject):
+    first = registry.register(subject, V1)
+    assert registry.register(subject, V1) == first
+    assert registry.versions(subject) == [1]
+    assert registry.schema(first) == V1 or schemas.field_names(registry.schema(first)) == schemas.field_names(V1)
+    latest = registry.version(subject)
+    assert latest["version"] == 1 and latest["id"] == first
+
+
+def test_backward_default_accepts_a_default_and_refuses_a_field_without_one_with_409(registry, subject):
+    assert registry.compatibility() == "BACKWARD"
+    registry.register(subject, V1)
+    assert registry.compatibility(subject) == "BACKWARD"  # no setting of its own: the global mode applies
+    assert registry.check(subject, V2) is True and registry.versions(subject) == [1]  # a check registers nothing
+    registry.register(subject, V2)
+    ok, message = registry.try_register(subject, V3)
+    assert not ok and "risk_score" in message
+    with pytest.raises(schemas.IncompatibleSchema, match="409"):
+        registry.register(subject, V3)
+    assert registry.versions(subject) == [1, 2]
+
+
+def test_subject_modes_forward_and_full(registry, subject):
+    registry.set_compatibility(subject, "FORWARD")
+    assert registry.compatibility(subject) == "FORWARD"
+    registry.register(subject, V2)
+    assert registry.try_register(subject, V3)[0]  # old readers skip the new field
+    registry.set_compatibility(subject, "FULL")
+    assert not registry.try_register(subject, schemas.without_field(V3, "merchant"))[0]
+    with pytest.raises(schemas.LabError, match="unknown compatibility mode"):
+        registry.set_compatibility(subject, "SIDEWAYS")
+
+
+def test_permanent_delete_lets_a_rerun_start_from_version_1(registry, subject):
+    registry.register(subject, V1)
+    registry.register(subject, V2)
+    assert registry.delete_subject(subject) is True
+    assert subject not in registry.subjects("test-schemas-")
+    assert registry.versions(subject) == []
+    assert registry.delete_subject(subject) is False  # already gone: nothing to do, no error
+    registry.register(subject, V2)
+    assert registry.versions(subject) == [1]
+
+
+def test_unknown_schema_id_is_one_line(registry):
+    with pytest.raises(schemas.RegistryError, match="no schema with id 987654321"):
+        registry.schema(987654321)
+
+
+def test_compatibility_matrix_agrees_with_the_offline_reasoning(registry, subject):
+    changes = schemas.payment_changes(V2)
+    changes["narrow amount to float"] = schemas.with_field_type(V2, "amount", "float")
+    disagree = []
+    for label, new in changes.items():
+        for mode in schemas.MODES:
+            accepted, message = schemas.try_change(registry, subject, mode, V2, new)
+            if accepted != schemas.compatible(mode, new, V2):
+                disagree.append((label, mode, accepted, message))
+    assert not disagree
+
+
+def test_kafka_python_writes_what_confluent_kafka_reads(registry, topic, value_subject):
+    clients.recreate_topic(topic, partitions=2)
+    events = datagen.payments(30)
+    sent, refused = schemas.produce_validated(topic, events, V1, registry)
+    assert (sent, refused) == (30, [])
+    schema_id = registry.version(value_subject)["id"]
+    _, deserializer = schemas.confluent_avro()
+    got = schemas.confluent_consume(topic, 30, deserializer, group=f"{topic}-reader")
+    assert sorted(got, key=lambda e: e["payment_id"]) == events
+    raw, _ = schemas.read_wire(topic, schemas.WireDeserializer(registry))
+    assert len(raw) == 30
+    with contextlib.closing(clients.consumer(topic)) as c:
+        first = next(iter(c)).value
+    assert first[:5] == schemas.frame(schema_id, b"")
+
+
+def test_confluent_kafka_writes_what_kafka_python_reads(registry, topic, value_subject):
+    clients.recreate_topic(topic, partitions=1)
+    events = datagen.payments(10, seed=9)
+    serializer, _ = schemas.confluent_avro(V1)
+    assert schemas.confluent_produce(topic, events, serializer) == 10
+    assert registry.versions(value_subject) == [1]  # confluent-kafka registered the schema itself
+    got, bad = schemas.read_wire(topic, schemas.WireDeserializer(registry))
+    assert (got, bad) == (events, [])
+    as_v2, _ = schemas.read_wire(topic, schemas.WireDeserializer(registry, reader_schema=V2))
+    assert all(e["channel"] == "unknown" for e in as_v2)
+
+
+def test_bad_records_are_refused_before_sending_and_bad_bytes_reported_while_reading(registry, topic, value_subject):
+    clients.recreate_topic(topic, partitions=1)
+    events = datagen.payments(4)
+    events[1] = {**events[1], "amount": "12.50"}
+    sent, refused = schemas.produce_validated(topic, events, V1, registry)
+    assert sent == 3 and refused == ["P00001: field 'amount' expected double, got str '12.50'"]
+    with clients.producer() as p:
+        p.send(topic, value=b'{"payment_id": "P99999"}').get(timeout=10)
+    got, bad = schemas.read_wire(topic, schemas.WireDeserializer(registry))
+    assert [e["payment_id"] for e in got] == ["P00000", "P00002", "P00003"]
+    assert bad == [f"partition 0 offset 3: a value in {topic} starts with byte 0x7b ('{{', it looks like JSON), "
+                   f"not the magic byte 0x00: it was not written by a schema-registry serializer"]
+
+
+def test_reading_with_a_reader_schema_that_needs_a_missing_field_is_one_line(registry, topic, value_subject):
+    clients.recreate_topic(topic, partitions=1)
+    schemas.produce_validated(topic, datagen.payments(2), V1, registry)
+    got, bad = schemas.read_wire(topic, schemas.WireDeserializer(registry, reader_schema=V3))
+    assert got == [] and len(bad) == 2
+    assert "field 'risk_score': the reader needs it" in bad[0]
+
+
+# ------------------------------------------------------------------------------------ the chapter's checkers
+def test_float_exercise_checker_accepts_the_live_answer_and_names_the_direction_mistake(registry, capsys):
+    from kafkalab.checks.schemas import check_float_amount_modes
+
+    check_float_amount_modes({"none", "Forward"}, registry)
+    assert capsys.readouterr().out.startswith("Correct:")
+    with pytest.raises(AssertionError, match="BACKWARD refuses it"):
+        check_float_amount_modes({"NONE", "BACKWARD"}, registry)
+    with pytest.raises(AssertionError, match="not modes of this exercise"):
+        check_float_amount_modes({"SIDEWAYS"}, registry)
+    assert "schemas-exercise-float" not in registry.subjects("schemas-exercise")
+
+
+def test_v3_exercise_checker(registry, subject, capsys):
+    from kafkalab.checks.schemas import check_v3_schema
+
+    registry.register(subject, V1)
+    registry.register(subject, V2)
+    with pytest.raises(AssertionError, match="risk_score has no default"):
+        check_v3_schema(V3, subject, registry)
+    bad_union = schemas.with_field_type(V3, "risk_score", ["null", "double"], default=0.5)
+    with pytest.raises(AssertionError, match="FIRST branch"):
+        check_v3_schema(bad_union, subject, registry)
+    with pytest.raises(AssertionError, match="drops"):
+        check_v3_schema(schemas.without_field(V3, "channel"), subject, registry)
+    check_v3_schema(schemas.with_field_type(V3, "risk_score", "double", default=0.0), subject, registry)
+    assert "risk_score = 0.0" in capsys.readouterr().out
+    assert registry.versions(subject) == [1, 2]  # the checker registers nothing
+
+
+def test_header_exercise_checker(registry, topic, value_subject, capsys):
+    from kafkalab.checks.schemas import check_header_by_hand, raw_value
+
+    clients.recreate_topic(topic, partitions=1)
+    schemas.produce_validated(topic, datagen.payments(3), V1, registry)
+    data = raw_value(topic)
+    right = {"schema_id": int.from_bytes(data[1:5], "big"), "payment_id": "P00000"}
+    check_header_by_hand(topic, right, registry)
+    assert "payment P00000" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="little-endian"):
+        check_header_by_hand(topic, {**right, "schema_id": int.from_bytes(data[1:5], "little")}, registry)
+    with pytest.raises(AssertionError, match="zigzag"):
+        check_header_by_hand(topic, {**right, "payment_id": "P00001"}, registry)
