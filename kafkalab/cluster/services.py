@@ -24,6 +24,9 @@ from .java import find_java
 from .maven import classpath
 
 START_TIMEOUT_S = 120
+#: The registry's global compatibility. Apicurio's default is NONE; Confluent's, which learners meet elsewhere, is
+#: BACKWARD. (docker-compose.yml sets the same.)
+REGISTRY_COMPATIBILITY = "BACKWARD"
 STOP_GRACE_S = 30
 
 
@@ -88,9 +91,6 @@ class Service:
     def ports(self) -> list[int]:
         return [self.port]
 
-    def after_ready(self, first_start: bool) -> None:
-        """Anything to do once the service answers."""
-
 
 class Registry(Service):
     """Apicurio Registry 3 with a Confluent-compatible API under /apis/ccompat/v7, schemas kept in an H2 file."""
@@ -126,15 +126,11 @@ class Registry(Service):
             "-Dapicurio.storage.kind=sql", "-Dapicurio.storage.sql.kind=h2",
             f"-Dapicurio.datasource.url=jdbc:h2:file:{db};DB_CLOSE_ON_EXIT=FALSE",
             "-Dapicurio.datasource.username=sa", "-Dapicurio.datasource.password=sa",
+            f"-Dapicurio.rules.global.compatibility={REGISTRY_COMPATIBILITY}",
             "-Dquarkus.log.console.color=false",
             "-jar", "quarkus-run.jar",
         ], app
 
-    def after_ready(self, first_start: bool) -> None:
-        if first_start:  # Apicurio's global default is NONE; Confluent's (what learners meet elsewhere) is BACKWARD
-            status, body = http("PUT", self.url + self.CCOMPAT + "/config", {"compatibility": "BACKWARD"})
-            if status != 200:
-                raise LabError(f"could not set the registry's compatibility to BACKWARD: {status} {body}")
 
 
 class Connect(Service):
@@ -198,7 +194,6 @@ def start(name: str, quiet: bool = False) -> int:
         describe_cluster(svc.s.bootstrap, timeout_s=5)
     for d in (svc.s.run_dir, svc.s.log_dir, svc.data_dir):
         d.mkdir(parents=True, exist_ok=True)
-    first_start = not (svc.data_dir / ".initialized").exists()
     cmd, cwd = svc.command()
     t0 = time.monotonic()
     with open(svc.log, "ab") as out:
@@ -219,8 +214,6 @@ def start(name: str, quiet: bool = False) -> int:
             _say(f"  ... {name} still starting ({time.monotonic() - t0:.0f} s)", quiet)
             next_note += 10
         time.sleep(0.5)
-    svc.after_ready(first_start)
-    (svc.data_dir / ".initialized").touch()
     _say(f"{name} is up on {svc.url} after {time.monotonic() - t0:.1f} s", quiet)
     return proc.pid
 

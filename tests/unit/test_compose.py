@@ -29,11 +29,12 @@ def test_broker_settings_agree_with_the_embedded_cluster(monkeypatch, tmp_path):
     docker = env_props("broker")
     # what clients are told: the same address in both paths
     embedded_plain = [x for x in embedded["advertised.listeners"].split(",") if x.startswith("PLAINTEXT://")]
-    assert docker["advertised.listeners"].split(",") == embedded_plain
+    docker_plain = [x for x in docker["advertised.listeners"].split(",") if x.startswith("PLAINTEXT://")]
+    assert docker_plain == embedded_plain
     same = ["node.id", "process.roles", "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
             "transaction.state.log.min.isr", "share.coordinator.state.topic.replication.factor",
             "share.coordinator.state.topic.min.isr", "group.initial.rebalance.delay.ms", "default.replication.factor",
-            "controller.listener.names", "inter.broker.listener.name", "listener.security.protocol.map"]
+            "controller.listener.names", "inter.broker.listener.name"]
     for key in same:
         assert docker[key] == embedded[key], key
 
@@ -47,3 +48,27 @@ def test_image_is_the_pinned_kafka_version():
     from kafkalab.doctor import pinned_kafka_version
 
     assert COMPOSE["services"]["broker"]["image"] == f"apache/kafka:{pinned_kafka_version()}"
+
+
+def test_companion_services_match_the_embedded_ones():
+    import re
+
+    from kafkalab.cluster import services
+    from kafkalab.config import JVM_DIR
+
+    pom = (JVM_DIR / "pom.xml").read_text()
+    apicurio = re.search(r"<apicurio.version>([^<]+)<", pom).group(1)
+    registry = COMPOSE["services"]["registry"]
+    assert registry["image"] == f"apicurio/apicurio-registry:{apicurio}"
+    assert registry["ports"] == [f"127.0.0.1:{PORTS['registry']}:8080"]
+    assert registry["environment"]["APICURIO_RULES_GLOBAL_COMPATIBILITY"] == services.REGISTRY_COMPATIBILITY
+
+    connect = COMPOSE["services"]["connect"]
+    assert connect["ports"] == [f"127.0.0.1:{PORTS['connect']}:8083"]
+    worker = props(COMPOSE["configs"]["connect-worker"]["content"])
+    embedded = props((JVM_DIR / "connect-distributed.properties.template").read_text())
+    for key in ("group.id", "config.storage.topic", "offset.storage.topic", "status.storage.topic",
+                "key.converter", "value.converter", "value.converter.schemas.enable"):
+        assert worker[key] == embedded[key], key
+    # containers reach the broker through its DOCKER listener, never through 127.0.0.1 (their own loopback)
+    assert f"DOCKER://{worker['bootstrap.servers']}" in env_props("broker")["advertised.listeners"].split(",")
