@@ -44,7 +44,7 @@ three=$(grep -l "need_brokers=3" notebooks/*.ipynb || true)
 ignore=(); for nb in $three; do ignore+=(--ignore="$nb"); done
 
 step "notebooks under nbval (live cluster)"
-pytest_step -q -p no:cacheprovider --nbval notebooks/ "${ignore[@]}" --nbval-sanitize-with tests/notebooks/sanitize.cfg
+pytest_step -q -p no:cacheprovider --nbval notebooks/ "${ignore[@]}" --nbval-cell-timeout=300 --nbval-sanitize-with tests/notebooks/sanitize.cfg
 
 if [ -n "$three" ]; then
   step "three-broker chapters under nbval (their own cluster on ports 29392-29397)"
