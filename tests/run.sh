@@ -51,7 +51,7 @@ if [ -n "$three" ]; then
   three_env=(KAFKALAB_HOME="$PWD/.kafkalab/three-brokers" KAFKALAB_BROKER_PORT=29392 KAFKALAB_CONTROLLER_PORT=29393
              KAFKALAB_HEAP=320m)
   if env "${three_env[@]}" "$PY" -m kafkalab up --brokers 3 -q; then
-    env "${three_env[@]}" "$PY" -m pytest -q -p no:cacheprovider --nbval $three \
+    env "${three_env[@]}" "$PY" -m pytest -q -p no:cacheprovider --nbval $three --nbval-cell-timeout=300 \
       --nbval-sanitize-with tests/notebooks/sanitize.cfg || fail=1
   else
     fail=1
