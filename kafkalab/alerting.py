@@ -1,0 +1,332 @@
+"""An event-driven alerting service: read payments, apply two rules with a little state, write alerts.
+
+Taught in Chapter 6, *Processing streaming data*.
+
+The rules, per customer (the record key), judged on **event time** (the payment's ``ts_ms``), never on the clock:
+
+* **velocity**: more than ``max_per_minute`` payments in one UTC minute (tumbling windows aligned to the minute,
+  ``[09:03:00.000, 09:04:00.000)``). The payment that goes one over the limit raises one alert; later payments in
+  the same minute add nothing, so a burst gives one alert, not a storm. Per customer, counts are kept for the
+  newest ``keep_minutes`` minutes seen; a payment for an older minute is too late for this rule (and still goes
+  through the amount rule).
+* **amount**: an amount strictly greater than ``amount_factor`` × the median of the customer's previous
+  ``history`` amounts, once at least ``warmup`` previous payments are known. Every amount joins the history
+  afterwards, outliers included.
+
+Alert ids are deterministic (``velocity-C007-<minute start ms>``, ``amount-<payment id>``): a consumer that
+processes a record twice after a crash (at-least-once) writes the same id twice, and whoever reads the alerts
+can drop the repeat. The state is per key and all records of a key sit in one partition, so the alerts do not
+depend on how many consumers share the work: :func:`alerts_by_partition` and the tests check exactly that.
+
+The pure part (:class:`Rules`, :class:`AlertEngine`, :func:`parse_payment`) needs no Kafka. The service
+(:func:`run_service`) runs it inside a consumer group through :func:`kafkalab.scaleout.run_group`.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+
+from .errors import LabError
+
+MINUTE_MS = 60_000
+REQUIRED = {"payment_id": str, "customer_id": str, "merchant": str, "amount": (int, float), "ts_ms": int}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The thresholds of both rules (defaults tuned to the course's seeded payments)."""
+
+    max_per_minute: int = 6
+    amount_factor: float = 10.0
+    warmup: int = 5
+    history: int = 20
+    keep_minutes: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("max_per_minute", "warmup", "history", "keep_minutes"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise LabError(f"Rules({name}={value!r}): must be a whole number ≥ 1")
+        if self.warmup > self.history:
+            raise LabError(f"Rules(warmup={self.warmup}, history={self.history}): the warm-up cannot need more "
+                           "payments than the history keeps")
+        if isinstance(self.amount_factor, bool) or not isinstance(self.amount_factor, (int, float)) \
+                or not self.amount_factor > 1:
+            raise LabError(f"Rules(amount_factor={self.amount_factor!r}): must be a number > 1")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert, as written (JSON) to the alerts topic, keyed by customer."""
+
+    alert_id: str
+    rule: str  # "velocity" or "amount"
+    customer_id: str
+    payment_id: str  # the payment that raised it
+    ts_ms: int  # its event time
+    value: float  # payments in the minute, or the amount
+    threshold: float  # the limit it went over
+    detail: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class PoisonMessage(ValueError):
+    """A record the service cannot read (not JSON, a missing field, a wrong type): it goes to the dead-letter topic."""
+
+
+def parse_payment(value: bytes | str | None) -> dict:
+    """Decode one payment record's value, or raise :class:`PoisonMessage` saying what is wrong with it."""
+    if value is None:
+        raise PoisonMessage("empty value (a tombstone?)")
+    try:
+        doc = json.loads(value)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PoisonMessage(f"not JSON ({type(exc).__name__})") from None
+    if not isinstance(doc, dict):
+        raise PoisonMessage(f"JSON {type(doc).__name__}, not an object")
+    for name, kind in REQUIRED.items():
+        if name not in doc:
+            raise PoisonMessage(f"no field {name!r}")
+        if isinstance(doc[name], bool) or not isinstance(doc[name], kind):
+            raise PoisonMessage(f"field {name!r} is {type(doc[name]).__name__}")
+    if doc["amount"] < 0:
+        raise PoisonMessage("negative amount")
+    return doc
+
+
+def minute_of(ts_ms: int) -> int:
+    """Start of the UTC minute holding ``ts_ms`` (the velocity rule's window)."""
+    return ts_ms - ts_ms % MINUTE_MS
+
+
+def _clock(ms: int) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%H:%M:%S")
+
+
+@dataclass
+class CustomerState:
+    """What the engine remembers about one customer: counts of recent minutes and recent amounts."""
+
+    minutes: dict[int, int] = field(default_factory=dict)
+    amounts: deque = field(default_factory=deque)
+
+
+class AlertEngine:
+    """Applies :class:`Rules` to payments one at a time; state is per customer and starts empty."""
+
+    def __init__(self, rules: Rules = Rules()) -> None:
+        self.rules = rules
+        self.state: dict[str, CustomerState] = {}
+        self.processed = 0
+
+    def process(self, payment: Mapping) -> list[Alert]:
+        """The alerts (0, 1 or 2) that one payment raises, updating the customer's state."""
+        r = self.rules
+        customer, pid, ts, amount = payment["customer_id"], payment["payment_id"], payment["ts_ms"], payment["amount"]
+        st = self.state.setdefault(customer, CustomerState(amounts=deque(maxlen=r.history)))
+        self.processed += 1
+        out = []
+        minute = minute_of(ts)
+        newest = max(st.minutes, default=minute)
+        if minute > newest - r.keep_minutes * MINUTE_MS:  # recent enough to count
+            st.minutes[minute] = st.minutes.get(minute, 0) + 1
+            for old in [m for m in st.minutes if m <= max(newest, minute) - r.keep_minutes * MINUTE_MS]:
+                del st.minutes[old]
+            n = st.minutes[minute]
+            if n == r.max_per_minute + 1:
+                out.append(Alert(f"velocity-{customer}-{minute}", "velocity", customer, pid, ts, n, r.max_per_minute,
+                                 f"{n} payments by {customer} in the minute from {_clock(minute)} "
+                                 f"(limit {r.max_per_minute})"))
+        if len(st.amounts) >= r.warmup:
+            usual = statistics.median(st.amounts)
+            limit = r.amount_factor * usual
+            if amount > limit:
+                out.append(Alert(f"amount-{pid}", "amount", customer, pid, ts, amount, round(limit, 2),
+                                 f"{amount:.2f} EUR from {customer} is over {r.amount_factor:g} × their median "
+                                 f"of {usual:.2f} EUR"))
+        st.amounts.append(amount)
+        return out
+
+    def run(self, payments: Iterable[Mapping]) -> list[Alert]:
+        """All alerts raised by ``payments``, in order."""
+        return [a for p in payments for a in self.process(p)]
+
+
+def alerts_by_partition(payments: Iterable[Mapping], partition_of: Callable[[str], int],
+                        rules: Rules = Rules()) -> list[Alert]:
+    """Alerts when each partition (``partition_of(customer_id)``) has its own engine, sorted by id.
+
+    This is what a group of consumers computes: however the partitions are shared among members, each key's
+    records meet one engine in their original order, so the result equals one engine over the whole stream.
+    """
+    engines: dict[int, AlertEngine] = {}
+    out = []
+    for p in payments:
+        out.extend(engines.setdefault(partition_of(p["customer_id"]), AlertEngine(rules)).process(p))
+    return sorted(out, key=lambda a: a.alert_id)
+
+
+# ------------------------------------------------------------------------------------------ course data
+def incident_stream(n: int = 900, seed: int = 6) -> list[dict]:
+    """The seeded payments of :func:`kafkalab.datagen.payments`, plus two planted incidents, in event-time order.
+
+    * a card-testing burst: customer C007 makes eight payments of 1.00 to 1.07 EUR within 40 seconds;
+    * a stolen-card purchase: customer C013 spends 2,450 EUR at the garage.
+
+    Planted payments have ids starting with ``X``.
+    """
+    from .datagen import EPOCH_MS, payments
+
+    base = payments(n, seed=seed)
+    span = n * 1500
+    burst_at = EPOCH_MS + span // 3 - (EPOCH_MS + span // 3) % MINUTE_MS + 10_000  # 10 s into a minute
+    planted = [{"payment_id": f"X{i:04d}", "customer_id": "C007", "merchant": "florist", "method": "card",
+                "amount": round(1.0 + i / 100, 2), "currency": "EUR", "ts_ms": burst_at + i * 5_000}
+               for i in range(8)]
+    planted.append({"payment_id": "X0100", "customer_id": "C013", "merchant": "garage", "method": "card",
+                    "amount": 2450.0, "currency": "EUR", "ts_ms": EPOCH_MS + (2 * span) // 3 + 700})
+    return sorted(base + planted, key=lambda p: (p["ts_ms"], p["payment_id"]))
+
+
+def first_per_id(alerts: Iterable[Mapping]) -> list[dict]:
+    """Alert documents with repeats dropped (the first of each ``alert_id`` is kept, in the order given).
+
+    What a notifier does before it pages anybody: under at-least-once delivery the same alert can be written
+    twice, and the deterministic id is what makes the repeat recognisable.
+    """
+    seen: set[str] = set()
+    out = []
+    for a in alerts:
+        if a["alert_id"] not in seen:
+            seen.add(a["alert_id"])
+            out.append(dict(a))
+    return out
+
+
+def read_alerts(topic: str, timeout_s: float = 15.0) -> list[dict]:
+    """Every alert document in ``topic`` (all partitions, up to their current end), by partition and offset."""
+    import contextlib
+    import time
+
+    from kafka import TopicPartition
+
+    from .clients import consumer
+
+    found = []
+    with contextlib.closing(consumer(group_id=None, enable_auto_commit=False)) as c:
+        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
+        if not tps:
+            raise LabError(f"topic {topic!r} does not exist; run the cells that create it first")
+        ends = c.end_offsets(tps)
+        c.assign(tps)
+        c.seek_to_beginning(*tps)
+        deadline = time.monotonic() + timeout_s
+        while any(c.position(tp) < ends[tp] for tp in tps):
+            if time.monotonic() > deadline:
+                raise LabError(f"could not read {topic!r} to its end within {timeout_s:.0f} s")
+            for tp, records in c.poll(timeout_ms=200).items():
+                found += [(tp.partition, r.offset, json.loads(r.value)) for r in records if r.offset < ends[tp]]
+    return [doc for *_, doc in sorted(found, key=lambda f: f[:2])]
+
+
+def alerts_table(alerts: Iterable[Alert | Mapping]):
+    """Alerts as a DataFrame sorted by event time then id (event time as HH:MM:SS UTC)."""
+    import pandas as pd
+
+    rows = [a.to_dict() if isinstance(a, Alert) else dict(a) for a in alerts]
+    rows.sort(key=lambda a: (a["ts_ms"], a["alert_id"]))
+    for a in rows:
+        a["time (UTC)"] = _clock(a["ts_ms"])
+    cols = ["time (UTC)", "rule", "customer_id", "payment_id", "value", "threshold", "alert_id"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+# ------------------------------------------------------------------------------------------ the Kafka service
+class AlertWorker:
+    """One member's share of the service: parse, apply the rules, write alerts (and poison records to the DLQ).
+
+    Made by :func:`run_service` once per consumer; each worker has its own engine (its own state) and its own
+    producer, as it would in a process of its own.
+    """
+
+    def __init__(self, name: str, alerts_topic: str, dlq_topic: str, rules: Rules = Rules(), logger=None) -> None:
+        from .clients import json_producer
+
+        self.name = name
+        self.engine = AlertEngine(rules)
+        self.alerts_topic, self.dlq_topic = alerts_topic, dlq_topic
+        self.producer = json_producer(linger_ms=20)
+        self.alerts: list[Alert] = []
+        self.poison: list[tuple[int, int, str]] = []  # (partition, offset, reason)
+        self.log = logger
+
+    def handle(self, record) -> None:
+        try:
+            payment = parse_payment(record.value)
+        except PoisonMessage as exc:
+            reason = str(exc)
+            self.poison.append((record.partition, record.offset, reason))
+            self.producer.send(self.dlq_topic, key=record.key.decode() if record.key else None,
+                               value={"reason": reason, "partition": record.partition, "offset": record.offset,
+                                      "value": None if record.value is None else record.value.decode("utf-8", "replace")})
+            if self.log:
+                self.log.error("poison record at partition %d offset %d: %s", record.partition, record.offset, reason)
+            return
+        for alert in self.engine.process(payment):
+            self.alerts.append(alert)
+            self.producer.send(self.alerts_topic, key=alert.customer_id, value=alert.to_dict())
+            if self.log:
+                self.log.warning("ALERT %s", alert.detail)
+
+    def finish(self) -> None:
+        """Make sure every alert is stored before the consumer commits its offsets (at-least-once)."""
+        self.producer.flush(timeout=30)
+
+    def close(self) -> None:
+        self.producer.close(timeout=5)
+
+
+@dataclass
+class ServiceRun:
+    """What one run of the service did: the group's work split and every alert and poison record, per member."""
+
+    members: int
+    group_run: object  # kafkalab.scaleout.GroupRun
+    alerts: list[Alert]
+    poison: list[tuple[int, int, str]]
+
+    def alert_ids(self) -> list[str]:
+        return sorted(a.alert_id for a in self.alerts)
+
+
+def run_service(payments_topic: str, alerts_topic: str, dlq_topic: str, members: int, group: str,
+                rules: Rules = Rules(), logger=None, timeout_s: float = 60) -> ServiceRun:
+    """Run the service with ``members`` consumers in ``group`` until each has read its partitions to the end.
+
+    The group is deleted first (a fresh start from offset 0) and settled before any record is processed, so a
+    partition never moves between members mid-run. Returns the work split and the alerts.
+    """
+    from .scaleout import run_group
+
+    workers: list[AlertWorker] = []
+
+    def make(name: str) -> AlertWorker:
+        w = AlertWorker(name, alerts_topic, dlq_topic, rules, logger)
+        workers.append(w)
+        return w
+
+    try:
+        gr = run_group(payments_topic, members, group, make, timeout_s=timeout_s)
+    finally:
+        for w in workers:
+            w.close()
+    alerts = sorted((a for w in workers for a in w.alerts), key=lambda a: a.alert_id)
+    poison = sorted(p for w in workers for p in w.poison)
+    return ServiceRun(members, gr, alerts, poison)
