@@ -85,6 +85,10 @@ def run_cli(argv: list[str] | None = None) -> int:
                     raise LabError(f"unknown jar profile {profile!r}; choose one of {', '.join(PROFILES)}")
             for profile in args.profiles or PROFILES:
                 classpath(profile)
+            if "registry" in (args.profiles or PROFILES):  # unpack it too: a chapter's first start stays quiet
+                from .cluster.services import service
+
+                service("registry").prepare()
         elif args.command in ("topics", "tool"):
             from .tools import run_tool
 

@@ -84,9 +84,13 @@ class Service:
             return False
 
     # -- per service
-    def command(self) -> tuple[list[str], Path]:
-        """The command line and working folder."""
+    def command(self, quiet: bool = False) -> tuple[list[str], Path]:
+        """The command line and working folder (resolving jars first if needed, with progress unless quiet)."""
         raise NotImplementedError
+
+    def prepare(self, quiet: bool = False) -> None:
+        """Fetch (and unpack) what the service runs, so its first start has nothing left to download."""
+        self.command(quiet)
 
     def ports(self) -> list[int]:
         return [self.port]
@@ -104,19 +108,19 @@ class Registry(Service):
     def ports(self) -> list[int]:
         return [self.port, self.management_port]
 
-    def _unpacked(self) -> Path:
-        archive = Path(classpath("registry"))
+    def _unpacked(self, quiet: bool) -> Path:
+        archive = Path(classpath("registry", quiet=quiet))
         target = self.s.home / "registry" / archive.name.removesuffix(".tar.gz")
         if not (target / "quarkus-run.jar").exists():
-            print(f"Unpacking {archive.name} ...", file=sys.stderr, flush=True)
+            _say(f"Unpacking {archive.name} ...", quiet)
             tmp = target.with_suffix(".tmp")
             with tarfile.open(archive) as tar:
                 tar.extractall(tmp, filter="data")
             tmp.rename(target)
         return target
 
-    def command(self) -> tuple[list[str], Path]:
-        app = self._unpacked()
+    def command(self, quiet: bool = False) -> tuple[list[str], Path]:
+        app = self._unpacked(quiet)
         db = self.data_dir / "registry"
         return [
             find_java("registry"), "-Xms128m", "-Xmx384m", "-XX:+UseSerialGC", *self.markers,
@@ -136,7 +140,7 @@ class Registry(Service):
 class Connect(Service):
     """A Kafka Connect worker in distributed mode, REST API on 8083."""
 
-    def command(self) -> tuple[list[str], Path]:
+    def command(self, quiet: bool = False) -> tuple[list[str], Path]:
         from .broker import current_size
 
         props = self.s.run_dir / "connect.properties"
@@ -147,7 +151,7 @@ class Connect(Service):
             find_java("connect"), "-Xms128m", "-Xmx384m", "-XX:+UseG1GC", *self.markers,
             f"-Dkafka.logs.dir={self.s.log_dir}",
             f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-broker.properties'}",
-            "-cp", classpath("connect"), "org.apache.kafka.connect.cli.ConnectDistributed", str(props),
+            "-cp", classpath("connect", quiet=quiet), "org.apache.kafka.connect.cli.ConnectDistributed", str(props),
         ], self.s.home
 
 
@@ -194,7 +198,7 @@ def start(name: str, quiet: bool = False) -> int:
         describe_cluster(svc.s.bootstrap, timeout_s=5)
     for d in (svc.s.run_dir, svc.s.log_dir, svc.data_dir):
         d.mkdir(parents=True, exist_ok=True)
-    cmd, cwd = svc.command()
+    cmd, cwd = svc.command(quiet)
     t0 = time.monotonic()
     with open(svc.log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

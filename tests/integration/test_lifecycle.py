@@ -18,6 +18,8 @@ import pytest
 from kafkalab.cluster import procs
 from kafkalab.config import REPO
 
+import ownlab  # tests/integration/ownlab.py (pytest puts this folder on sys.path)
+
 pytestmark = pytest.mark.lifecycle
 
 BROKER_PORT, CONTROLLER_PORT = 19092, 19093
@@ -26,21 +28,13 @@ BOOTSTRAP = f"127.0.0.1:{BROKER_PORT}"
 
 @pytest.fixture(scope="module")
 def lab_env(tmp_path_factory):
-    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
-    env.update(KAFKALAB_HOME=str(tmp_path_factory.mktemp("kafkalab-home")),
-               KAFKALAB_BROKER_PORT=str(BROKER_PORT), KAFKALAB_CONTROLLER_PORT=str(CONTROLLER_PORT),
-               KAFKALAB_HEAP="384m")
+    env = ownlab.lab_env(tmp_path_factory.mktemp("kafkalab-home"), KAFKALAB_BROKER_PORT=BROKER_PORT,
+                         KAFKALAB_CONTROLLER_PORT=CONTROLLER_PORT)
     yield env
-    subprocess.run([sys.executable, "-m", "kafkalab", "down", "-q"], env=env, cwd=REPO, timeout=120)
+    lab(env, "down", "-q")
 
 
-def lab(env, *args, timeout=180):
-    return subprocess.run([sys.executable, "-m", "kafkalab", *args], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def our_jvms(env) -> list[int]:
-    return procs.pids_with_arg(f"-Dkafkalab.home={env['KAFKALAB_HOME']}")
+lab, our_jvms = ownlab.lab, ownlab.jvms
 
 
 def produce(n: int, topic: str) -> None:

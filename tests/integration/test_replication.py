@@ -7,15 +7,12 @@ from __future__ import annotations
 import collections
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
-from kafkalab.cluster import procs
-from kafkalab.config import REPO
+import ownlab  # tests/integration/ownlab.py (pytest puts this folder on sys.path)
 
 pytestmark = pytest.mark.lifecycle
 
@@ -26,25 +23,19 @@ TOPIC = "replication-zero-loss"
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    e = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
-    e.update(KAFKALAB_HOME=str(tmp_path_factory.mktemp("three-brokers")), KAFKALAB_BROKER_PORT="19392",
-             KAFKALAB_CONTROLLER_PORT="19393", KAFKALAB_HEAP="320m")
+    e = ownlab.lab_env(tmp_path_factory.mktemp("three-brokers"), heap="320m", KAFKALAB_BROKER_PORT=19392,
+                       KAFKALAB_CONTROLLER_PORT=19393)
     res = lab(e, "up", "--brokers", "3")
     assert res.returncode == 0, res.stderr
     yield e
     lab(e, "down", "-q")
 
 
-def lab(env, *args):
-    return subprocess.run([sys.executable, "-m", "kafkalab", *args], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=240)
+lab = ownlab.lab
 
 
 def node_pid(env, node_id: int) -> int | None:
-    for pid in procs.pids_with_arg(f"-Dkafkalab.node.name=node-{node_id}"):
-        if f"-Dkafkalab.home={env['KAFKALAB_HOME']}" in procs.cmdline(pid):
-            return pid
-    return None
+    return next(iter(ownlab.jvms(env, f"node-{node_id}")), None)
 
 
 def test_three_voters_and_three_brokers(env):

@@ -8,15 +8,14 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
 from kafkalab.cluster import procs
 from kafkalab.cluster.services import http
-from kafkalab.config import REPO
+
+import ownlab  # tests/integration/ownlab.py (pytest puts this folder on sys.path)
 
 pytestmark = pytest.mark.lifecycle
 
@@ -29,21 +28,12 @@ AVRO = "application/vnd.schemaregistry.v1+json"
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    e = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
-    e.update({k: str(v) for k, v in PORTS.items()}, KAFKALAB_HOME=str(tmp_path_factory.mktemp("services-home")),
-             KAFKALAB_HEAP="384m")
+    e = ownlab.lab_env(tmp_path_factory.mktemp("services-home"), **PORTS)
     yield e
-    subprocess.run([sys.executable, "-m", "kafkalab", "down", "-q"], env=e, cwd=REPO, timeout=180)
+    lab(e, "down", "-q")
 
 
-def lab(env, *args, timeout=240):
-    return subprocess.run([sys.executable, "-m", "kafkalab", *args], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def jvms(env, name: str) -> list[int]:
-    return [p for p in procs.pids_with_arg(f"-Dkafkalab.node.name={name}")
-            if f"-Dkafkalab.home={env['KAFKALAB_HOME']}" in procs.cmdline(p)]
+lab, jvms = ownlab.lab, ownlab.jvms
 
 
 def schema(*fields: str) -> dict:
