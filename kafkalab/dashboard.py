@@ -21,6 +21,7 @@ import ipywidgets as widgets
 
 from .analytics import LiveAggregate
 from .errors import LabError
+from .outputs import show
 
 
 def _clock(ms: int | None) -> str:
@@ -65,18 +66,11 @@ class LiveDashboard(widgets.VBox):
 
     def redraw(self) -> None:
         """Replace the figure in the Output with one drawn from the current totals."""
-        from IPython import get_ipython
-        from IPython.display import clear_output, display
-
         self.redraws += 1
         a = self.aggregate
         self.status.value = (f"{a.payments} payments in {a.batches} batches · {a.total:,.2f} EUR · "
                              f"latest event {_clock(a.last_event_ms)} UTC · redraw {self.redraws}")
-        if get_ipython() is None:  # plain Python: nothing to draw into
-            return
-        with self.output:
-            clear_output(wait=True)
-            display(dashboard_figure(a, self.top))
+        show(self.output, dashboard_figure(a, self.top))
 
     def run(self, topic: str, expected: int | None = None, idle_s: float = 3.0, max_s: float = 60.0,
             redraw_every_s: float = 0.3) -> LiveAggregate:

@@ -23,6 +23,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from .outputs import show
 from .lateness import (
     END_OF_STREAM,
     NO_WATERMARK,
@@ -223,16 +224,6 @@ def lateness_summary(run: LatenessRun) -> dict[str, float | int]:
     }
 
 
-def _figure_bundle(fig: go.Figure) -> dict[str, Any]:
-    """The figure as the notebook's plotly renderer shows it; the plotly mimetype when none is set up."""
-    bundle = fig._repr_mimebundle_()
-    if not bundle:  # plain Python (tests, scripts): no renderer configured
-        import plotly.io as pio
-
-        bundle = pio.renderers["plotly_mimetype"].to_mimebundle(fig.to_dict())
-    return dict(bundle)
-
-
 def _summary_html(summary: dict[str, float | int]) -> str:
     cells = "".join(f"<td style='padding:0 .8em'><b>{v}</b><br>{html.escape(k)}</td>" for k, v in summary.items())
     return f"<table><tr>{cells}</tr></table>"
@@ -355,9 +346,7 @@ class LatenessReplay:
 
     def _draw(self, summary: dict[str, float | int], figures: tuple[go.Figure, go.Figure]) -> None:
         """Replace the Output's content with the counts table and both figures."""
-        outputs = [{"text/html": _summary_html(summary), "text/plain": repr(summary)}]
-        outputs += [_figure_bundle(fig) for fig in figures]
-        self.output.outputs = tuple({"output_type": "display_data", "data": d, "metadata": {}} for d in outputs)
+        show(self.output, {"text/html": _summary_html(summary), "text/plain": repr(summary)}, *figures)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -26,6 +26,7 @@ import ipywidgets as widgets
 from .clients import admin, producer
 from .config import HOST, PORTS
 from .errors import LabError
+from .outputs import figure_bundle, show  # noqa: F401  (figure_bundle stays importable from here)
 
 #: The message every companion service reports when it does not answer (the chapters that need one start it).
 NOT_RUNNING = "not running — started by the chapter that needs it"
@@ -338,19 +339,6 @@ def lag_figure(rows: Sequence[PartitionLag], group: str = ""):
     return fig
 
 
-def figure_bundle(fig) -> dict:
-    """A plotly figure as the display data JupyterLab (plotly JSON) and the book (HTML) each render.
-
-    Built by hand because the usual routes publish output as a side effect in the running cell: ``display()`` and
-    ``Output.append_display_data`` call the figure's ``_ipython_display_``, and ``_repr_mimebundle_`` re-emits the
-    renderer's loader script on every call.
-    """
-    import plotly.io as pio
-
-    return {"application/vnd.plotly.v1+json": json.loads(pio.to_json(fig)),
-            "text/html": pio.to_html(fig, include_plotlyjs="cdn", full_html=False)}
-
-
 def _lag_html(rows: Sequence[PartitionLag]) -> str:
     head = "<tr><th>partition</th><th>end offset</th><th>committed</th><th>lag</th></tr>"
     body = "".join(
@@ -402,7 +390,7 @@ class LagMonitor(widgets.VBox):
         # Replace the Output widget's contents through its state, not by capturing display messages: a capture
         # (`with self.output: clear_output(wait=True); display(...)`) started from a later cell can leave nbclient
         # waiting forever when the notebook runs under nbconvert or nbval.
-        self.output.outputs = ({"output_type": "display_data", "data": figure_bundle(self.figure), "metadata": {}},)
+        show(self.output, self.figure)
         return rows
 
 

@@ -13,10 +13,9 @@ from decimal import Decimal
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
-from IPython import get_ipython
-from IPython.display import clear_output, display
 
 from .errors import LabError
+from .outputs import show
 from .sizing import (
     KB,
     MB,
@@ -211,10 +210,7 @@ class SizingWidget(widgets.VBox):
         table = frame.to_html(index=False, border=0, formatters={column: _format for column in frame.columns})
         self.table.value = f"{table}<p>{html.escape(describe_totals(totals(results)))}</p>"
         self.figure = sizing_figure(results)
-        if get_ipython() is not None:  # in a kernel; plain Python (and pytest) would print the figure's repr
-            with self.plot:
-                clear_output(wait=True)
-                display(self.figure)
+        show(self.plot, self.figure)
         return True
 
 
