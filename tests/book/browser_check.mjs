@@ -155,6 +155,8 @@ function inspectPage() {
   const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
   const norm = (s) => String(s).replace(/\s+/g, ' ').trim();
   const textOf = (html) => { const d = document.createElement('div'); d.innerHTML = html; return norm(d.textContent); };
+  // compare text without whitespace: textContent runs table cells together, the rendered innerText puts tabs
+  const squash = (s) => String(s).replace(/\s+/g, '');
   for (const tag of views) {
     const modelId = JSON.parse(tag.textContent).model_id;
     const area = tag.previousElementSibling;
@@ -174,7 +176,7 @@ function inspectPage() {
         for (const v of Object.values(s)) {
           for (const ref of [].concat(v)) if (typeof ref === 'string' && ref.startsWith('IPY_MODEL_')) walk(ref.slice(10));
         }
-        if (/^(HTML|Label|HTMLMath)Model$/.test(name) && s.value && !shown.includes(textOf(s.value))) {
+        if (/^(HTML|Label|HTMLMath)Model$/.test(name) && s.value && !squash(shown).includes(squash(textOf(s.value)))) {
           view.problems.push(`${name} ${id}: saved text "${textOf(s.value).slice(0, 80)}" is not shown`);
         } else if (/Text(area)?Model$/.test(name) && s.value !== undefined && s.value !== null) {
           const ok = inputs.some((v) => v === String(s.value) || (v !== '' && Number(v) === Number(s.value)));
