@@ -30,7 +30,8 @@ doctor:
 
 lab: up
 	@echo "Opening JupyterLab on http://127.0.0.1:8888/lab (Ctrl-C stops it; 'make down' stops Kafka)"
-	@$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port 8888 --notebook-dir . --LabApp.default_url=/lab/tree/notebooks/08_kafka101.ipynb
+	@$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port 8888 --notebook-dir . $(if $(filter 0,$(shell id -u)),--allow-root) \
+		--LabApp.default_url=/lab/tree/notebooks/08_kafka101.ipynb
 
 notebooks: up
 	@cd notebooks && for nb in *.ipynb; do echo "running $$nb"; ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
