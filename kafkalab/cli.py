@@ -6,7 +6,6 @@ import json
 import sys
 
 from .cluster.maven import PROFILES
-from .config import settings
 from .errors import LabError
 
 

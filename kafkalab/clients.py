@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import warnings
 
 from .config import bootstrap_servers
 from .errors import LabError
@@ -141,3 +142,17 @@ def delete_topic(name: str) -> bool:
                 raise LabError(f"topic {name} is still being deleted after 30 s; try again, or see `python -m kafkalab doctor`")
             time.sleep(0.2)
         return True
+
+
+@contextlib.contextmanager
+def quiet_imports():
+    """Import confluent-kafka's registry client or Quix Streams without the warning their authlib dependency prints.
+
+    authlib installs an "always" filter for its own deprecation warnings when first imported, so import it first,
+    then ignore warnings for the imports inside the block.
+    """
+    with warnings.catch_warnings():
+        with contextlib.suppress(ImportError):
+            import authlib.deprecate  # noqa: F401 - its filter goes in first, ours below overrides it
+        warnings.simplefilter("ignore")
+        yield

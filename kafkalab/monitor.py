@@ -26,7 +26,7 @@ import ipywidgets as widgets
 from .clients import admin, producer
 from .config import HOST, PORTS
 from .errors import LabError
-from .outputs import figure_bundle, show  # noqa: F401  (figure_bundle stays importable from here)
+from .outputs import show
 
 #: The message every companion service reports when it does not answer (the chapters that need one start it).
 NOT_RUNNING = "not running — started by the chapter that needs it"

@@ -30,11 +30,10 @@ import tempfile
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
-from .clients import admin, consumer, producer, recreate_topic
+from .clients import admin, consumer, producer, quiet_imports, recreate_topic
 from .config import bootstrap_servers
 from .errors import LabError
 from .lateness import Record, WindowTotal
@@ -257,12 +256,7 @@ def quix_window_totals(
     message has arrived for that long; a timer stops the application after ``max_runtime_s`` whatever happens.
     Records need a key (Quix ignores keyless ones) and are windowed per key.
     """
-    with warnings.catch_warnings():
-        # authlib (pulled in by quixstreams' cloud support) warns about its own imports with an "always" filter
-        # that it installs when first imported: import it first, then ignore.
-        with contextlib.suppress(ImportError):
-            import authlib.deprecate  # noqa: F401
-        warnings.simplefilter("ignore")
+    with quiet_imports():
         from quixstreams import Application
         from quixstreams.dataframe.windows import Count, Sum
 

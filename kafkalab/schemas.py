@@ -21,13 +21,13 @@ import io
 import json
 import struct
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from kafka.serializer import DefaultSerializer, Deserializer, Serializer
 
+from .clients import quiet_imports
 from .config import REPO
 from .errors import LabError
 
@@ -884,26 +884,15 @@ def confluent_registry_client(url: str | None = None):
 
     Any Confluent-API registry works: only the base URL differs (Apicurio adds ``/apis/ccompat/v7``).
     """
-    with _quiet_imports():
+    with quiet_imports():
         from confluent_kafka.schema_registry import SchemaRegistryClient
     return SchemaRegistryClient({"url": url or registry_url()})
-
-
-@contextlib.contextmanager
-def _quiet_imports():
-    """confluent-kafka's registry client imports authlib, which warns about its httpx integration at import
-    (and installs an "always" filter for its own warnings first): silence that one import."""
-    with warnings.catch_warnings():
-        with contextlib.suppress(ImportError):
-            import authlib.deprecate  # noqa: F401 - its filter goes in first, ours below overrides it
-        warnings.simplefilter("ignore")
-        yield
 
 
 def confluent_classes():
     """confluent-kafka's ``(SchemaRegistryClient, AvroSerializer, AvroDeserializer)``, imported without the
     deprecation warning its authlib dependency prints at import."""
-    with _quiet_imports():
+    with quiet_imports():
         from confluent_kafka.schema_registry import SchemaRegistryClient
         from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
     return SchemaRegistryClient, AvroSerializer, AvroDeserializer
@@ -911,7 +900,7 @@ def confluent_classes():
 
 def confluent_avro(schema: dict | None = None, registry_client=None):
     """(AvroSerializer for ``schema``, AvroDeserializer) from confluent-kafka, sharing one registry client."""
-    with _quiet_imports():
+    with quiet_imports():
         from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
     client = registry_client or confluent_registry_client()
     ser = AvroSerializer(client, json.dumps(schema)) if schema is not None else None

@@ -29,13 +29,12 @@ import tempfile
 import threading
 import time
 import uuid
-import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .clients import admin, consumer, producer, recreate_topic
+from .clients import admin, consumer, producer, quiet_imports, recreate_topic
 from .cluster.java import find_java
 from .cluster.maven import classpath
 from .config import JVM_DIR, REPO, bootstrap_servers
@@ -500,10 +499,7 @@ def quix_run(prefix: str = "streams", *, idle_timeout_s: float = 2.0) -> QuixRes
     One bounded run: a fresh consumer group (deleted afterwards), state in a temporary folder, no changelog
     topics, and ``app.run(timeout=...)``, which returns once no message has arrived for that long.
     """
-    with warnings.catch_warnings():
-        with contextlib.suppress(ImportError):  # authlib (a quixstreams dependency) warns about its own imports
-            import authlib.deprecate  # noqa: F401
-        warnings.simplefilter("ignore")
+    with quiet_imports():
         from quixstreams import Application
 
     names = topic_names(prefix)

@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import HOST, JVM_DIR, PORTS, Settings, settings
+from ..config import HOST, JVM_DIR, Settings, settings
 from ..errors import LabError
 from . import procs
 from .java import find_java

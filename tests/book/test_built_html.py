@@ -1,5 +1,4 @@
 """Checks on the built book (_build/html), run after `jupyter-book build` in tests/run.sh."""
-from pathlib import Path
 
 import pytest
 import yaml

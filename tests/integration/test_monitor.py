@@ -9,7 +9,7 @@ import pytest
 from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from kafkalab import clients, monitor, notebook
+from kafkalab import clients, monitor, notebook, outputs
 from kafkalab.errors import LabError
 
 
@@ -69,7 +69,7 @@ def test_lag_figure_and_table_show_end_committed_and_lag():
 def test_figure_bundle_is_plain_json_and_html():
     import json
 
-    bundle = monitor.figure_bundle(monitor.lag_figure(monitor.lag_rows({("t", 0): 3}, {("t", 0): 1})))
+    bundle = outputs.figure_bundle(monitor.lag_figure(monitor.lag_rows({("t", 0): 3}, {("t", 0): 1})))
     assert set(bundle) == {"application/vnd.plotly.v1+json", "text/html"}
     json.dumps(bundle)  # widget state travels as JSON: no numpy arrays left
     assert "Plotly.newPlot" in bundle["text/html"]
