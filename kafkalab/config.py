@@ -89,6 +89,12 @@ def settings() -> Settings:
     )
 
 
+def cache_root() -> Path:
+    """Machine-wide caches that outlive a cluster's data (JVM class archives, Java versions):
+    ``KAFKALAB_CACHE_DIR``, default ``~/.cache/kafkalab``."""
+    return Path(os.environ.get("KAFKALAB_CACHE_DIR") or Path.home() / ".cache" / "kafkalab").expanduser()
+
+
 def bootstrap_servers() -> str:
     """The bootstrap address for clients: ``KAFKA_BOOTSTRAP_SERVERS`` if set, else the embedded broker."""
     return settings().bootstrap

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 
+from .cluster import cds
 from .cluster.java import find_java
 from .cluster.maven import classpath
 from .config import JVM_DIR
@@ -30,12 +31,13 @@ TOOLS = {
 _QUICK_START = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"]
 
 
-def tool_command(name: str, args: list[str]) -> list[str]:
+def tool_command(name: str, args: list[str], extra: list[str] | None = None) -> list[str]:
+    """The ``java`` command line of one tool run (``extra``: more JVM options, e.g. class-data sharing)."""
     if name not in TOOLS:
         raise LabError(f"unknown tool {name!r}; choose one of: {', '.join(sorted(TOOLS))}")
     jvm = [] if name.endswith("perf-test") else _QUICK_START
     return [
-        find_java("tools"), *jvm, "-Xmx256m",
+        find_java("tools"), *jvm, *(extra or []), "-Xmx256m",
         f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-tools.properties'}",
         "-cp", classpath("broker"), TOOLS[name], *args,
     ]
@@ -44,10 +46,18 @@ def tool_command(name: str, args: list[str]) -> list[str]:
 def run_tool(name: str, args: str | list[str], check: bool = True, timeout: float = 300, input: str | None = None):
     """Run a Kafka tool and return the ``CompletedProcess`` (text output captured)."""
     argv = shlex.split(args) if isinstance(args, str) else list(args)
+    # every tool shares one class archive (kafkalab.cluster.cds): the first run writes it, later ones start faster
+    cds_opts, part = cds.jvm_args("tools", find_java("tools"), classpath("broker")) if name in TOOLS else ([], None)
     try:
-        res = subprocess.run(tool_command(name, argv), capture_output=True, text=True, timeout=timeout, input=input)
+        res = subprocess.run(tool_command(name, argv, cds_opts), capture_output=True, text=True, timeout=timeout,
+                             input=input)
     except subprocess.TimeoutExpired:
+        cds.discard(part)
         raise LabError(f"{name} did not finish within {timeout:.0f} s; is the cluster up? (`python -m kafkalab status`)") from None
+    if res.returncode == 0:
+        cds.promote(part)
+    else:
+        cds.discard(part)
     if check and res.returncode != 0:
         lines = [ln for ln in (res.stderr + res.stdout).splitlines() if ln.strip() and not ln.startswith("\t")]
         raise LabError(f"{name} failed: {lines[-1] if lines else 'exit code ' + str(res.returncode)}")

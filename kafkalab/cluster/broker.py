@@ -7,6 +7,7 @@ pid file is recovered by the next ``up``; a port held by another program stops `
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import string
@@ -19,12 +20,13 @@ from pathlib import Path
 
 from ..config import HOST, JVM_DIR, Settings, settings
 from ..errors import LabError
-from . import procs
+from . import cds, procs
 from .java import find_java
 from .maven import classpath
 
 START_TIMEOUT_S = 120
 STOP_GRACE_S = 60
+POLL_S = 0.05  # how often `up` looks for the broker's port while it starts (a refused connect costs ~50 µs)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,11 @@ class Node:
     @property
     def props_file(self) -> Path:
         return self.s.run_dir / f"{self.name}.properties"
+
+    @property
+    def cds_marker(self) -> Path:
+        """Names the class archive this node's JVM writes when it exits (see kafkalab.cluster.cds)."""
+        return self.s.run_dir / f"{self.name}.cds-part"
 
     @property
     def console_log(self) -> Path:
@@ -147,7 +154,7 @@ def parse_properties(text: str) -> dict[str, str]:
     return out
 
 
-def _java_cmd(java: str, cp: str, node: Node, main: list[str], heap: str) -> list[str]:
+def _java_cmd(java: str, cp: str, node: Node, main: list[str], heap: str, extra: list[str] | None = None) -> list[str]:
     s = node.s
     return [
         java,
@@ -156,6 +163,7 @@ def _java_cmd(java: str, cp: str, node: Node, main: list[str], heap: str) -> lis
         "-XX:+UseG1GC",
         "-XX:MaxGCPauseMillis=20",
         "-Djava.awt.headless=true",
+        *(extra or []),
         *node.markers,
         f"-Dkafka.logs.dir={s.log_dir}",
         f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-broker.properties'}",
@@ -244,7 +252,11 @@ def up(n: int | None = None, quiet: bool = False) -> dict:
     t0 = time.monotonic()
     started = {}
     for node in to_start:
-        cmd = _java_cmd(java, cp, node, ["kafka.Kafka", str(node.props_file)], s.heap)
+        _forget_cds_part(node, trust=False)  # left by a JVM that died without our `down`: may be half written
+        cds_opts, part = cds.jvm_args("broker", java, cp)
+        if part is not None:
+            node.cds_marker.write_text(str(part))
+        cmd = _java_cmd(java, cp, node, ["kafka.Kafka", str(node.props_file)], s.heap, cds_opts)
         with open(node.console_log, "ab") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True, cwd=s.home)
@@ -255,6 +267,19 @@ def up(n: int | None = None, quiet: bool = False) -> dict:
     _wait_ready(all_nodes, started, t0, quiet)
     _say(f"Kafka is up on {s.bootstrap} after {time.monotonic() - t0:.1f} s (logs: {s.log_dir})", quiet)
     return running
+
+
+def _forget_cds_part(node: Node, trust: bool) -> None:
+    """Promote (``trust``: the JVM exited cleanly) or discard the class archive a node's JVM was asked to write."""
+    try:
+        part = Path(node.cds_marker.read_text().strip())
+    except OSError:
+        return
+    node.cds_marker.unlink(missing_ok=True)
+    if trust:
+        cds.promote(part)
+    else:
+        cds.discard(part)
 
 
 def _last_lines(paths: list[Path], n: int = 3) -> str:
@@ -273,6 +298,8 @@ def _wait_ready(all_nodes: list[Node], started: dict[Node, subprocess.Popen], t0
     command line is Python's until the exec, so the pid-file check would call it gone."""
     from ..clients import describe_cluster
 
+    with contextlib.suppress(ImportError):
+        import kafka  # noqa: F401  (importing the client takes ~0.1 s: do it while the JVM starts, not after)
     deadline = t0 + START_TIMEOUT_S
     next_note = time.monotonic() + 10
     s = all_nodes[0].s
@@ -292,7 +319,7 @@ def _wait_ready(all_nodes: list[Node], started: dict[Node, subprocess.Popen], t0
         if time.monotonic() > next_note:
             _say(f"  ... still starting ({time.monotonic() - t0:.0f} s)", quiet)
             next_note += 10
-        time.sleep(0.3)
+        time.sleep(POLL_S)
     raise LabError(f"Kafka did not answer within {START_TIMEOUT_S} s; see {s.log_dir} and run `python -m kafkalab doctor`")
 
 
@@ -308,6 +335,8 @@ def down(wipe: bool = False, quiet: bool = False) -> list[str]:
     if live:
         _say(f"Stopping {', '.join(f'{k} (pid {v})' for k, v in live.items())} ...", quiet)
     killed = procs.terminate_all(list(live.values()), STOP_GRACE_S)
+    for node in nodes(max(3, current_size(s)), s):
+        _forget_cds_part(node, trust=node.name in live and live[node.name] not in killed)
     stopped = [name + (" (killed after a timeout)" if pid in killed else "") for name, pid in live.items()]
     if wipe and s.data_dir.exists():
         import shutil

@@ -141,3 +141,61 @@ def test_first_cell_fails_fast_with_the_fix_when_the_cluster_is_down(lab_env):
     assert res.returncode != 0
     assert "no Kafka answers at 127.0.0.1:19092" in res.stderr and "make up" in res.stderr
     assert elapsed < 5, f"took {elapsed:.1f} s"
+
+
+def _archives(cache) -> list:
+    return sorted((cache / "cds").glob("broker-*.jsa"))
+
+
+def test_first_clean_stop_writes_a_class_archive_the_next_start_maps(lab_env, tmp_path):
+    cache = tmp_path / "cache"
+    env = dict(lab_env, KAFKALAB_CACHE_DIR=str(cache))
+    assert lab(env, "down", "-q").returncode == 0
+    assert lab(env, "up").returncode == 0
+    (pid,) = our_jvms(env)
+    assert any(a.startswith("-XX:ArchiveClassesAtExit=") for a in procs.cmdline(pid))
+    assert _archives(cache) == []  # written at exit, not before
+    assert lab(env, "down").returncode == 0
+    (archive,) = _archives(cache)
+    assert list((cache / "cds").glob("*.part")) == []
+    # Java itself vouches for the archive: with -Xshare:on it refuses to start on one that does not match
+    from kafkalab.cluster.java import find_java
+
+    cp = subprocess.run([sys.executable, "-c", "from kafkalab.cluster.maven import classpath; print(classpath('broker'))"],
+                        env=env, cwd=REPO, capture_output=True, text=True, timeout=120).stdout.strip()
+    check = subprocess.run([find_java("broker"), "-Xshare:on", f"-XX:SharedArchiveFile={archive}", "-cp", cp,
+                            "-version"], capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stderr
+    assert "sharing" in check.stderr
+    assert lab(env, "up").returncode == 0
+    (pid,) = our_jvms(env)
+    assert f"-XX:SharedArchiveFile={archive}" in procs.cmdline(pid)
+    produce(50, "mapped-classes")  # the broker works as before
+    assert len(read_all("mapped-classes")) == 50
+    assert lab(env, "down").returncode == 0
+    assert _archives(cache) == [archive]
+
+
+def test_a_killed_broker_leaves_no_archive(lab_env, tmp_path):
+    cache = tmp_path / "cache"
+    env = dict(lab_env, KAFKALAB_CACHE_DIR=str(cache))
+    assert lab(env, "down", "-q").returncode == 0
+    assert lab(env, "up").returncode == 0
+    (pid,) = our_jvms(env)
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(50):
+        if not procs.pid_alive(pid):
+            break
+        time.sleep(0.1)
+    assert lab(env, "up").returncode == 0  # the restarted JVM is asked for a new archive
+    assert lab(env, "down").returncode == 0
+    assert len(_archives(cache)) == 1 and list((cache / "cds").glob("*.part")) == []
+
+
+def test_kafkalab_cds_0_starts_a_plain_jvm(lab_env, tmp_path):
+    env = dict(lab_env, KAFKALAB_CACHE_DIR=str(tmp_path / "cache"), KAFKALAB_CDS="0")
+    assert lab(env, "up").returncode == 0
+    (pid,) = our_jvms(env)
+    assert not any("Archive" in a or "SharedArchive" in a for a in procs.cmdline(pid))
+    assert lab(env, "down").returncode == 0
+    assert not (tmp_path / "cache" / "cds").exists()
