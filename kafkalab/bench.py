@@ -21,13 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from .config import REPO
+from .config import REPO, settings
 
 # below the ephemeral range (32768-60999 on Linux): a client polling a port in that range while nothing listens
 # can be given that very port as its own source port and connect to itself, which then blocks the broker's bind
 BENCH_PORT, BENCH_CONTROLLER = 19592, 19593
 BOOTSTRAP = f"127.0.0.1:{BENCH_PORT}"
 RESULTS = REPO / "bench" / "results.json"
+PARTS = ("cold_start", "throughput", "widgets", "lateness", "notebooks", "setup")
 
 GOALS = {  # what we aim for (issue "Benchmarks"); a figure below its goal is reported, never hidden
     "launcher_overhead": ("embedded start / bare java start", "<=", 1.20),
@@ -72,45 +73,100 @@ def _ready(bootstrap: str, timeout: float = 120) -> None:
 
 
 # ------------------------------------------------------------------------------------------ 1. cold start
+def _timed_up(env: dict) -> float:
+    t0 = time.monotonic()
+    res = _lab(env, "up", "-q")
+    if res.returncode != 0:
+        raise RuntimeError(res.stderr)
+    took = time.monotonic() - t0
+    _lab(env, "down", "-q")
+    return took
+
+
+def _timed_bare(java: str, cp: str, home: Path, extra: list[str]) -> float:
+    """A bare ``java kafka.Kafka`` on the properties the launcher wrote, timed the same way (to DescribeCluster)."""
+    from .cluster import broker
+
+    cmd = [java, "-Xms512m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", *extra,
+           f"-Dkafka.logs.dir={home}/logs", f"-Dlog4j2.configurationFile={broker.JVM_DIR / 'log4j2-broker.properties'}",
+           "-Dkafkalab.node.name=bare", "-cp", cp, "kafka.Kafka", str(home / "run" / "node-1.properties")]
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_port(BENCH_PORT)
+        _ready(BOOTSTRAP)
+        return time.monotonic() - t0
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
 def cold_start(rounds: int = 3) -> dict:
     """Embedded `up` against a bare `java kafka.Kafka` on the same jars, config and (formatted) storage.
 
-    Rounds alternate the two. The first `up` of a fresh folder also formats storage (one more short JVM): it is
-    reported on its own, and the overhead ratio compares like with like (an `up` of formatted storage).
+    Each round uses new storage. Its first `up` also formats it (one more short JVM) and is reported on its own;
+    the ratios compare like with like, an `up` of formatted storage. The launcher maps a class archive
+    (kafkalab.cluster.cds) that the first clean `down` wrote, so each round also times the launcher with
+    KAFKALAB_CDS=0 and a bare java given the same archive: the ratio with CDS is what a learner gets, the ratio
+    without it is the launcher's own cost, and bare-with-archive / bare shows what the archive alone brings.
     """
-    from .cluster import broker
+    from .cluster import cds
     from .cluster.java import find_java
     from .cluster.maven import classpath
 
-    first, embedded, bare = [], [], []
-    for _ in range(rounds):
-        with tempfile.TemporaryDirectory(dir=REPO / "bench") as tmp:
-            env = _env(Path(tmp))
-            for times in (first, embedded):
-                t0 = time.monotonic()
-                res = _lab(env, "up", "-q")
-                if res.returncode != 0:
-                    raise RuntimeError(res.stderr)
-                times.append(time.monotonic() - t0)
-                _lab(env, "down", "-q")
-            props = Path(tmp) / "run" / "node-1.properties"
-            cmd = [find_java("broker"), "-Xms512m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-                   f"-Dkafka.logs.dir={tmp}/logs",
-                   f"-Dlog4j2.configurationFile={broker.JVM_DIR / 'log4j2-broker.properties'}",
-                   "-Dkafkalab.node.name=bare", "-cp", classpath("broker"), "kafka.Kafka", str(props)]
-            t0 = time.monotonic()
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                _wait_port(BENCH_PORT)
-                _ready(BOOTSTRAP)
-                bare.append(time.monotonic() - t0)
-            finally:
-                proc.terminate()
-                proc.wait(60)
-    e, b = min(embedded), min(bare)
-    return {"first_up_with_format_s": round(min(first), 2), "embedded_start_s": round(e, 2),
-            "bare_java_start_s": round(b, 2), "launcher_overhead": round(e / b, 2), "rounds": rounds,
-            "note": "best of the rounds; both measured until the broker answers a DescribeCluster request"}
+    times: dict[str, list[float]] = {k: [] for k in ("first", "embedded", "embedded_no_cds", "bare", "bare_cds")}
+    with tempfile.TemporaryDirectory(dir=REPO / "bench") as cache:  # archives of this benchmark only
+        for _ in range(rounds):
+            with tempfile.TemporaryDirectory(dir=REPO / "bench") as tmp:
+                env = dict(_env(Path(tmp)), KAFKALAB_CACHE_DIR=cache)
+                resolved = settings().home / "classpath"  # the jar list Maven already resolved: no Maven run here
+                if resolved.is_dir():
+                    shutil.copytree(resolved, Path(tmp) / "classpath")
+                times["first"].append(_timed_up(env))  # its `down` writes the archive in the first round
+                times["embedded"].append(_timed_up(env))
+                times["embedded_no_cds"].append(_timed_up(dict(env, KAFKALAB_CDS="0")))
+                java = find_java("broker")
+                cp = classpath("broker", quiet=True)
+                os.environ["KAFKALAB_CACHE_DIR"] = cache
+                try:
+                    archive = cds.archive_path("broker", java, cp)
+                finally:
+                    os.environ.pop("KAFKALAB_CACHE_DIR")
+                times["bare"].append(_timed_bare(java, cp, Path(tmp), []))
+                times["bare_cds"].append(_timed_bare(java, cp, Path(tmp), [f"-XX:SharedArchiveFile={archive}"]))
+    best = {k: min(v) for k, v in times.items()}
+    return {"first_up_with_format_s": round(best["first"], 2), "embedded_start_s": round(best["embedded"], 2),
+            "embedded_no_cds_start_s": round(best["embedded_no_cds"], 2),
+            "bare_java_start_s": round(best["bare"], 2), "bare_java_cds_start_s": round(best["bare_cds"], 2),
+            "launcher_overhead": round(best["embedded"] / best["bare"], 2),
+            "launcher_overhead_no_cds": round(best["embedded_no_cds"] / best["bare"], 2),
+            "launcher_overhead_both_cds": round(best["embedded"] / best["bare_cds"], 2),
+            "rounds": rounds,
+            "note": "best of the rounds; every start measured until the broker answers a DescribeCluster request"}
+
+
+def tool_start(runs: int = 5) -> dict:
+    """One short Kafka tool (``kafka-topics --list``) with and without the tools' class archive (best of runs)."""
+    from .tools import run_tool
+
+    out = {}
+    with tempfile.TemporaryDirectory(dir=REPO / "bench") as cache:
+        os.environ["KAFKALAB_CACHE_DIR"] = cache
+        try:
+            run_tool("kafka-topics", ["--list", "--bootstrap-server", BOOTSTRAP])  # writes the archive
+            for label, flag in (("tool_start_s", "1"), ("tool_start_no_cds_s", "0")):
+                os.environ["KAFKALAB_CDS"] = flag
+                best = float("inf")
+                for _ in range(runs):
+                    t0 = time.monotonic()
+                    run_tool("kafka-topics", ["--list", "--bootstrap-server", BOOTSTRAP])
+                    best = min(best, time.monotonic() - t0)
+                out[label] = round(best, 2)
+        finally:
+            os.environ.pop("KAFKALAB_CACHE_DIR", None)
+            os.environ.pop("KAFKALAB_CDS", None)
+    out["speedup"] = round(out["tool_start_no_cds_s"] / out["tool_start_s"], 2)
+    return out
 
 
 # ------------------------------------------------------------------------------------------ 2. throughput
@@ -197,7 +253,19 @@ def _confluent_consume(topic: str, n: int) -> float:
         c.close()
 
 
-def throughput(n_tool: int, n_client: int) -> dict:
+def _pure_crc(fn: str, *args) -> float:
+    """Run ``fn(*args)`` of this module in a child Python where the crc32c wheel cannot be imported, so that
+    kafka-python falls back to its pure-Python CRC-32C: the "before" of adding the wheel, in the same run."""
+    code = ("import sys; sys.modules['crc32c'] = None\n"
+            "from kafka.record import util; assert util.crc32c_c is None\n"
+            f"from kafkalab import bench; print(bench.{fn}(*{args!r}))")
+    res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=600)
+    if res.returncode != 0:
+        raise RuntimeError(res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "child failed")
+    return float(res.stdout.strip().splitlines()[-1])
+
+
+def throughput(n_tool: int, n_client: int, n_pure: int = 10_000) -> dict:
     from .clients import recreate_topic
 
     out = {}
@@ -214,9 +282,16 @@ def throughput(n_tool: int, n_client: int) -> dict:
                 figures["consumer_perf_tool"] = {"msgs_per_s": round(_consumer_tool(topic, n))}
                 figures["consumer_kafka_python"] = {"msgs_per_s": round(_kafka_python_consume(topic, n))}
                 figures["consumer_confluent_kafka"] = {"msgs_per_s": round(_confluent_consume(topic, n))}
+                pure = _pure_crc("_kafka_python_consume", topic, n_pure)
+                figures["consumer_kafka_python_pure_crc"] = {"msgs_per_s": round(pure)}
+        topic = f"bench-kafka-python-pure-crc-{label}"
+        recreate_topic(topic, 1, 1)
+        rate = _pure_crc("_kafka_python_produce", topic, n_pure, size)
+        figures["kafka_python_pure_crc"] = {"msgs_per_s": round(rate), "mb_per_s": round(rate * size / 1e6, 2)}
         perf = figures["perf_tool"]["msgs_per_s"]
         figures["confluent_vs_perf"] = round(figures["confluent_kafka"]["msgs_per_s"] / perf, 3)
         figures["kafka_python_vs_perf"] = round(figures["kafka_python"]["msgs_per_s"] / perf, 3)
+        figures["kafka_python_pure_crc_vs_perf"] = round(figures["kafka_python_pure_crc"]["msgs_per_s"] / perf, 3)
         cperf = figures["consumer_perf_tool"]["msgs_per_s"]
         figures["consumer_kafka_python_vs_perf"] = round(figures["consumer_kafka_python"]["msgs_per_s"] / cperf, 3)
         figures["consumer_confluent_vs_perf"] = round(figures["consumer_confluent_kafka"]["msgs_per_s"] / cperf, 3)
@@ -255,6 +330,41 @@ def lateness(repeats: int = 7) -> dict:
             run_windows(records, 10_000, 1_000, 5_000)
             best = min(best, time.perf_counter() - t0)
         out[f"{n // 1000}k_ms"] = round(best * 1000, 1)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ widget latency
+def _latencies(change, values: list) -> dict:
+    took = []
+    for v in values:
+        t0 = time.perf_counter()
+        change(v)
+        took.append((time.perf_counter() - t0) * 1000)
+    took.sort()
+    return {"median_ms": round(took[len(took) // 2], 1), "max_ms": round(took[-1], 1), "changes": len(took)}
+
+
+def widget_latency(changes: int = 15) -> dict:
+    """From a changed control to a redrawn Output, in the kernel (what the browser then draws is not counted):
+    the sizing widget (one assumption changed), the replay widget on the generator alone, and the replay widget
+    through Kafka as chapter 7 runs it (topic recreated, records written and read back, engine, figures)."""
+    from .lateness_plots import replay_widget
+    from .replay import topic_run_fn
+    from .sizing_widget import sizing_widget
+
+    sizing = sizing_widget()
+    out = {"sizing": _latencies(lambda v: setattr(sizing.producer_mb, "value", v),
+                                [round(5 + 0.5 * i, 1) for i in range(changes)])}
+    assert sizing.error.value == "" and sizing.figure is not None, "the sizing widget refused a valid input"
+    offline = replay_widget(replay_now=False)
+    out["replay_generator"] = _latencies(lambda v: offline.replay(allowed_lateness_ms=v),
+                                         [1_000 * (i % 8) for i in range(changes)])
+    via_kafka = replay_widget(topic_run_fn("bench-replay"), replay_now=False)
+    out["replay_through_kafka"] = _latencies(lambda v: via_kafka.replay(allowed_lateness_ms=v),
+                                             [1_000 * (i % 8) for i in range(max(3, changes // 3))])
+    for widget in (offline, via_kafka):
+        assert widget.last_run is not None and widget.status.value == "", widget.status.value
+    out["records_per_replay"] = offline.defaults.n
     return out
 
 
@@ -299,10 +409,55 @@ def _refresh_appendix() -> None:
                     "--inplace", str(nb)], cwd=nb.parent, check=False, capture_output=True)
 
 
+def _bench_broker(env: dict) -> None:
+    """Point this process at the benchmark's own broker and start it (idempotent)."""
+    os.environ.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    os.environ.update(env)
+    res = _lab(env, "up", "-q")
+    if res.returncode != 0:
+        raise SystemExit(res.stderr)
+
+
+def report(results: dict) -> str:
+    """The printed table: goals first, then the figures behind them."""
+    lines = [f"{'benchmark':58} {'value':>10}  goal       met"]
+    for v in results.get("goals", {}).values():
+        lines.append(f"{v['what']:58} {v['value']:>10}  {v['goal']:9}  {'yes' if v['met'] else 'NO'}")
+    cs = results.get("cold_start", {})
+    if cs:
+        lines.append(f"  start  embedded {cs['embedded_start_s']} s (without class archive "
+                     f"{cs.get('embedded_no_cds_start_s', '?')} s), bare java {cs['bare_java_start_s']} s "
+                     f"(with the archive {cs.get('bare_java_cds_start_s', '?')} s), first up with format "
+                     f"{cs['first_up_with_format_s']} s")
+        if "launcher_overhead_no_cds" in cs:
+            lines.append(f"  start  ratios: launcher/bare {cs['launcher_overhead']}, both without archive "
+                         f"{cs['launcher_overhead_no_cds']}, both with it {cs['launcher_overhead_both_cds']}")
+    ts = results.get("tool_start", {})
+    if ts:
+        lines.append(f"  tool   kafka-topics --list {ts['tool_start_s']} s, without class archive "
+                     f"{ts['tool_start_no_cds_s']} s ({ts['speedup']}x)")
+    for label, figures in results.get("throughput", {}).items():
+        for who in ("perf_tool", "confluent_kafka", "kafka_python", "kafka_python_pure_crc"):
+            if who in figures:
+                f = figures[who]
+                lines.append(f"  producer {label:>4} {who:22} {f['msgs_per_s']:>9} msgs/s {f['mb_per_s']:>7} MB/s")
+        for who in ("consumer_perf_tool", "consumer_confluent_kafka", "consumer_kafka_python",
+                    "consumer_kafka_python_pure_crc"):
+            if who in figures:
+                lines.append(f"  consumer {label:>4} {who[9:]:22} {figures[who]['msgs_per_s']:>9} msgs/s")
+    for name, w in results.get("widgets", {}).items():
+        if isinstance(w, dict):
+            lines.append(f"  widget {name:24} median {w['median_ms']:>7} ms, max {w['max_ms']:>7} ms "
+                         f"over {w['changes']} changes")
+    for name, t in results.get("notebooks", {}).get("per_notebook", {}).items():
+        lines.append(f"  nbval {name:32} {t['seconds']:>7} s {'' if t['passed'] else ' (FAILED)'}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m kafkalab.bench", description=__doc__.splitlines()[0])
-    p.add_argument("--only", nargs="*", default=["cold_start", "throughput", "lateness", "notebooks"],
-                   help="which benchmarks: cold_start throughput lateness notebooks setup")
+    p.add_argument("--only", nargs="*", default=["cold_start", "throughput", "widgets", "lateness", "notebooks"],
+                   choices=PARTS, metavar="PART", help=f"which benchmarks: {' '.join(PARTS)}")
     p.add_argument("--records", type=int, default=200_000, help="records for Kafka's perf tools")
     p.add_argument("--client-records", type=int, default=50_000, help="records for the Python clients")
     args = p.parse_args(argv)
@@ -314,17 +469,21 @@ def main(argv: list[str] | None = None) -> int:
                     "when": time.strftime("%Y-%m-%d %H:%M:%S")})
     home = Path(tempfile.mkdtemp(dir=REPO / "bench", prefix="home-"))
     env = _env(home)
+    saved_environ = dict(os.environ)  # the bench broker's settings apply to this process only while it runs
     try:
         if "cold_start" in args.only:
             print("cold start ...", flush=True)
             results["cold_start"] = cold_start()
         if "throughput" in args.only:
             print("throughput ...", flush=True)
-            os.environ.update(env)
-            res = _lab(env, "up", "-q")
-            if res.returncode != 0:
-                raise SystemExit(res.stderr)
+            _bench_broker(env)
             results["throughput"] = throughput(args.records, args.client_records)
+            print("tool start ...", flush=True)
+            results["tool_start"] = tool_start()
+        if "widgets" in args.only:
+            print("widget latency ...", flush=True)
+            _bench_broker(env)
+            results["widgets"] = widget_latency()
         if "lateness" in args.only:
             print("late-data engine ...", flush=True)
             results["lateness"] = lateness()
@@ -334,25 +493,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         _lab(env, "down", "-q")
         shutil.rmtree(home, ignore_errors=True)
-        for var in ("KAFKALAB_HOME", "KAFKALAB_BROKER_PORT", "KAFKALAB_CONTROLLER_PORT"):
-            os.environ.pop(var, None)
+        os.environ.clear()
+        os.environ.update(saved_environ)
     if "notebooks" in args.only:
         print("notebooks under nbval (course cluster) ...", flush=True)
         results["notebooks"] = notebooks()
     results["goals"] = _verdicts(results)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     _refresh_appendix()
-    print(f"\n{'benchmark':58} {'value':>10}  goal       met")
-    for v in results["goals"].values():
-        print(f"{v['what']:58} {v['value']:>10}  {v['goal']:9}  {'yes' if v['met'] else 'NO'}")
-    for label, figures in results.get("throughput", {}).items():
-        for who in ("perf_tool", "confluent_kafka", "kafka_python"):
-            f = figures[who]
-            print(f"  producer {label:>4} {who:16} {f['msgs_per_s']:>9} msgs/s {f['mb_per_s']:>7} MB/s")
-        for who in ("consumer_perf_tool", "consumer_confluent_kafka", "consumer_kafka_python"):
-            print(f"  consumer {label:>4} {who[9:]:16} {figures[who]['msgs_per_s']:>9} msgs/s")
-    for name, t in results.get("notebooks", {}).get("per_notebook", {}).items():
-        print(f"  nbval {name:32} {t['seconds']:>7} s {'' if t['passed'] else ' (FAILED)'}")
+    print("\n" + report(results))
     print(f"\nwritten to {RESULTS.relative_to(REPO)}")
     return 0
 
