@@ -405,8 +405,12 @@ def _verdicts(results: dict) -> dict:
 def _refresh_appendix() -> None:
     """Re-run the book's appendix notebook so its stored charts show these figures."""
     nb = REPO / "book" / "performance.ipynb"
-    subprocess.run([str(Path(sys.executable).parent / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
-                    "--inplace", str(nb)], cwd=nb.parent, check=False, capture_output=True)
+    res = subprocess.run([str(Path(sys.executable).parent / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
+                          "--inplace", str(nb)], cwd=nb.parent, check=False, capture_output=True, text=True)
+    if res.returncode != 0:
+        last = [ln for ln in res.stderr.splitlines() if ln.strip()][-1:] or ["no output"]
+        print(f"the appendix {nb.relative_to(REPO)} could not be re-run ({last[0][:200]}); the figures are in "
+              f"{RESULTS.relative_to(REPO)}", file=sys.stderr)
 
 
 def _bench_broker(env: dict) -> None:
