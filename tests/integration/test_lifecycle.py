@@ -37,6 +37,15 @@ def lab_env(tmp_path_factory):
 lab, our_jvms = ownlab.lab, ownlab.jvms
 
 
+def _kill(pid: int) -> None:
+    """SIGKILL, as a crash or a power cut would, and wait until the process is gone."""
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(50):
+        if not procs.pid_alive(pid):
+            break
+        time.sleep(0.1)
+
+
 def produce(n: int, topic: str) -> None:
     from kafkalab.clients import producer
 
@@ -81,11 +90,7 @@ def test_killed_jvm_is_recovered_with_its_data(lab_env):
     assert lab(lab_env, "up").returncode == 0
     produce(200, "after-crash")
     (pid,) = our_jvms(lab_env)
-    os.kill(pid, signal.SIGKILL)
-    for _ in range(50):
-        if not procs.pid_alive(pid):
-            break
-        time.sleep(0.1)
+    _kill(pid)
     status = json.loads(lab(lab_env, "status", "--json").stdout)
     assert status["nodes"]["node-1"]["pid"] is None  # the stale pid file is recognised as stale
     again = lab(lab_env, "up")
@@ -147,10 +152,17 @@ def _archives(cache) -> list:
     return sorted((cache / "cds").glob("broker-*.jsa"))
 
 
-def test_first_clean_stop_writes_a_class_archive_the_next_start_maps(lab_env, tmp_path):
+@pytest.fixture
+def empty_cache(lab_env, tmp_path):
+    """The test's cluster, stopped, with a class-archive cache of its own that holds nothing yet."""
     cache = tmp_path / "cache"
     env = dict(lab_env, KAFKALAB_CACHE_DIR=str(cache))
     assert lab(env, "down", "-q").returncode == 0
+    return cache, env
+
+
+def test_first_clean_stop_writes_a_class_archive_the_next_start_maps(empty_cache):
+    cache, env = empty_cache
     assert lab(env, "up").returncode == 0
     (pid,) = our_jvms(env)
     assert any(a.startswith("-XX:ArchiveClassesAtExit=") for a in procs.cmdline(pid))
@@ -176,26 +188,22 @@ def test_first_clean_stop_writes_a_class_archive_the_next_start_maps(lab_env, tm
     assert _archives(cache) == [archive]
 
 
-def test_a_killed_broker_leaves_no_archive(lab_env, tmp_path):
-    cache = tmp_path / "cache"
-    env = dict(lab_env, KAFKALAB_CACHE_DIR=str(cache))
-    assert lab(env, "down", "-q").returncode == 0
+def test_a_killed_broker_writes_no_archive_and_the_next_clean_stop_does(empty_cache):
+    cache, env = empty_cache
     assert lab(env, "up").returncode == 0
     (pid,) = our_jvms(env)
-    os.kill(pid, signal.SIGKILL)
-    for _ in range(50):
-        if not procs.pid_alive(pid):
-            break
-        time.sleep(0.1)
+    _kill(pid)
+    assert _archives(cache) == []
     assert lab(env, "up").returncode == 0  # the restarted JVM is asked for a new archive
     assert lab(env, "down").returncode == 0
     assert len(_archives(cache)) == 1 and list((cache / "cds").glob("*.part")) == []
 
 
-def test_kafkalab_cds_0_starts_a_plain_jvm(lab_env, tmp_path):
-    env = dict(lab_env, KAFKALAB_CACHE_DIR=str(tmp_path / "cache"), KAFKALAB_CDS="0")
+def test_kafkalab_cds_0_starts_a_plain_jvm(empty_cache):
+    cache, env = empty_cache
+    env = dict(env, KAFKALAB_CDS="0")
     assert lab(env, "up").returncode == 0
     (pid,) = our_jvms(env)
     assert not any("Archive" in a or "SharedArchive" in a for a in procs.cmdline(pid))
     assert lab(env, "down").returncode == 0
-    assert not (tmp_path / "cache" / "cds").exists()
+    assert not (cache / "cds").exists()

@@ -5,6 +5,7 @@ Runs its own three-node KRaft cluster on spare ports (19392..19397) with its own
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
 import threading
@@ -124,3 +125,99 @@ def test_acknowledged_records_survive_a_killed_leader(env):
     assert len(acked) >= N_RECORDS * 0.99, "nearly every send should be acknowledged after the failover"
     assert not lost, f"{len(lost)} acknowledged records lost, e.g. {sorted(lost)[:5]}"
     assert not duplicated, f"{len(duplicated)} records stored twice, e.g. {sorted(duplicated)[:5]}"
+
+
+# --------------------------------------------------------------------------- kafkalab.replication (chapter 10's helpers)
+@pytest.fixture
+def here(env, monkeypatch):
+    """This process pointed at the test's three-broker cluster (kafkalab.cluster.broker reads the environment)."""
+    for key in ("KAFKALAB_HOME", "KAFKALAB_BROKER_PORT", "KAFKALAB_CONTROLLER_PORT", "KAFKALAB_HEAP"):
+        monkeypatch.setenv(key, env[key])
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    from kafkalab.clients import admin
+    from kafkalab.replication import Replicas
+
+    a = admin(bootstrap_servers=ALL_NODES)
+    yield Replicas(a)
+    a.close()
+
+
+ALL_NODES = "127.0.0.1:19392,127.0.0.1:19394,127.0.0.1:19396"
+
+
+def _three_way_topic(replicas, name: str) -> str:
+    from kafkalab.clients import recreate_topic
+
+    recreate_topic(name, partitions=3, replication=3, configs={"min.insync.replicas": "2"})
+    replicas.wait_in_sync(name, timeout_s=30)
+    return name
+
+
+def _state(pid: int, want: str | None = None) -> str:
+    """The process state letter in /proc (T = stopped); with ``want``, wait up to 5 s for it (signals are async)."""
+    deadline = time.monotonic() + 5
+    while True:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        if want is None or state == want or time.monotonic() > deadline:
+            return state
+        time.sleep(0.05)
+
+
+def test_replicas_report_leaders_and_the_isr(here):
+    topic = _three_way_topic(here, "helpers-state")
+    parts = here.partitions(topic)
+    assert sorted(parts) == [0, 1, 2]
+    for n, s in parts.items():
+        assert sorted(s["replicas"]) == [1, 2, 3] and s["isr"] == [1, 2, 3] and s["leader"] in s["replicas"]
+        assert parts[here.led_by(topic, s["leader"])]["leader"] == s["leader"]
+    table = here.table(topic)
+    assert list(table.index) == [0, 1, 2]
+    assert list(table["preferred leader"]) == [parts[n]["replicas"][0] for n in (0, 1, 2)]
+
+
+def test_watch_gives_up_with_the_last_state_it_saw(here):
+    topic = _three_way_topic(here, "helpers-watch")
+    with pytest.raises(TimeoutError, match=r"partition 0 of helpers-watch .*\(last seen: leader \d, ISR \[1, 2, 3\]\)"):
+        here.watch(topic, 0, lambda s: False, timeout_s=0.5)
+    seen = here.watch(topic, 0, lambda s: len(s["isr"]) == 3)
+    assert len(seen) == 1 and seen[0][2] == [1, 2, 3]
+
+
+def test_frozen_pauses_nodes_and_resumes_them_even_after_an_error(here):
+    from kafkalab.cluster import broker
+    from kafkalab.replication import frozen
+
+    with pytest.raises(ZeroDivisionError):
+        with frozen([2]) as pids:
+            assert _state(pids[0], want="T") == "T"  # stopped by SIGSTOP
+            1 / 0
+    assert _state(broker.node_pid(2), want="S") != "T"  # resumed (sleeping or running)
+    here.wait_in_sync("helpers-state", timeout_s=60)
+
+
+def test_nodes_restored_brings_back_a_killed_node(here):
+    from kafkalab.cluster import broker
+    from kafkalab.replication import nodes_restored
+
+    with nodes_restored():
+        broker.kill_node(3)
+        assert broker.node_pid(3) is None
+    assert broker.node_pid(3) is not None
+    here.wait_in_sync("helpers-state", timeout_s=60)
+
+
+def test_payments_are_acknowledged_and_read_back_once(here):
+    from kafkalab import notebook
+    from kafkalab.clients import producer
+    from kafkalab.replication import Payments, read_all
+
+    topic = _three_way_topic(here, "helpers-payments")
+    with Payments(producer(bootstrap_servers=ALL_NODES, acks="all", linger_ms=5), topic, rate=500) as payments:
+        time.sleep(1)
+    assert payments.sent > 100 and not payments.failed
+    assert sorted(payments.acked) == list(range(payments.sent))
+    ends = notebook.end_offsets(topic)
+    assert sum(ends.values()) == payments.sent
+    ids = [json.loads(r.value)["payment_id"] for r in read_all(topic, ends, ALL_NODES)]
+    assert sorted(ids) == list(range(payments.sent))
