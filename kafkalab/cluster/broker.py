@@ -118,12 +118,16 @@ def kill_node(node_id: int) -> int:
     """SIGKILL one node, as a crash would (no clean shutdown); ``up()`` brings it back with its data."""
     import signal
 
-    pid = node_pid(node_id)
+    s = settings()
+    match = [x for x in nodes(current_size(s), s) if x.node_id == node_id]
+    pid = _pid(match[0]) if match else None
     if pid is None:
         raise LabError(f"node-{node_id} is not running; `python -m kafkalab status` shows what runs")
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while procs.pid_alive(pid) and time.monotonic() < deadline:
+    # the main thread turns zombie first; the sockets close when the JVM's last thread is gone
+    while time.monotonic() < deadline and (procs.pid_alive(pid) or not procs.port_free(match[0].broker_port)
+                                           or not procs.port_free(match[0].controller_port)):
         time.sleep(0.05)
     return pid
 
@@ -203,8 +207,12 @@ def _say(msg: str, quiet: bool) -> None:
 
 def _check_ports(node: Node) -> None:
     for port, what in ((node.broker_port, "broker"), (node.controller_port, "controller")):
-        if not procs.port_free(port):
+        deadline = time.monotonic() + 5
+        while not procs.port_free(port):
             owner = procs.port_owner(port)
+            if owner is None and time.monotonic() < deadline:
+                time.sleep(0.1)  # no process we can see owns it: a JVM that was just killed is still closing it
+                continue
             who = f" by pid {owner[0]} ({owner[1]})" if owner else ""
             raise LabError(
                 f"port {port} ({node.name} {what}) on {HOST} is already in use{who}. Stop that program, or if it is "
