@@ -450,7 +450,7 @@ def report(results: dict) -> str:
             if who in figures:
                 lines.append(f"  consumer {label:>4} {who[9:]:22} {figures[who]['msgs_per_s']:>9} msgs/s")
     for name, w in results.get("widgets", {}).items():
-        if isinstance(w, dict):
+        if isinstance(w, dict) and "median_ms" in w:
             lines.append(f"  widget {name:24} median {w['median_ms']:>7} ms, max {w['max_ms']:>7} ms "
                          f"over {w['changes']} changes")
     for name, t in results.get("notebooks", {}).get("per_notebook", {}).items():
@@ -474,25 +474,35 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(tempfile.mkdtemp(dir=REPO / "bench", prefix="home-"))
     env = _env(home)
     saved_environ = dict(os.environ)  # the bench broker's settings apply to this process only while it runs
+    measured = results.setdefault("measured", {})  # part -> when it was measured, and the machine's load then
+
+    def stamp(*parts: str) -> None:
+        for part in parts:
+            measured[part] = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "load_avg_1m": round(os.getloadavg()[0], 1)}
     try:
         if "cold_start" in args.only:
             print("cold start ...", flush=True)
+            stamp("cold_start")
             results["cold_start"] = cold_start()
         if "throughput" in args.only:
             print("throughput ...", flush=True)
             _bench_broker(env)
+            stamp("throughput", "tool_start")
             results["throughput"] = throughput(args.records, args.client_records)
             print("tool start ...", flush=True)
             results["tool_start"] = tool_start()
         if "widgets" in args.only:
             print("widget latency ...", flush=True)
             _bench_broker(env)
+            stamp("widgets")
             results["widgets"] = widget_latency()
         if "lateness" in args.only:
             print("late-data engine ...", flush=True)
+            stamp("lateness")
             results["lateness"] = lateness()
         if "setup" in args.only:
             print("setup (fresh clone) ...", flush=True)
+            stamp("setup")
             results["setup"] = setup_times()
     finally:
         _lab(env, "down", "-q")
@@ -501,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(saved_environ)
     if "notebooks" in args.only:
         print("notebooks under nbval (course cluster) ...", flush=True)
+        stamp("notebooks")
         results["notebooks"] = notebooks()
     results["goals"] = _verdicts(results)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
