@@ -115,7 +115,12 @@ def cold_start(rounds: int = 3) -> dict:
     from .cluster.maven import classpath
 
     times: dict[str, list[float]] = {k: [] for k in ("first", "embedded", "embedded_no_cds", "bare", "bare_cds")}
+    java, cp = find_java("broker"), classpath("broker", quiet=True)
     with tempfile.TemporaryDirectory(dir=REPO / "bench") as cache:  # archives of this benchmark only
+        archive = cds.archive_path("broker", java, cp, cache=Path(cache) / "cds")
+        if archive is None:
+            raise SystemExit("class-data sharing is off (KAFKALAB_CDS=0 or a KAFKA_HOME class path); unset "
+                             "KAFKALAB_CDS and KAFKA_HOME to benchmark the start with and without it")
         for _ in range(rounds):
             with tempfile.TemporaryDirectory(dir=REPO / "bench") as tmp:
                 env = dict(_env(Path(tmp)), KAFKALAB_CACHE_DIR=cache)
@@ -125,13 +130,6 @@ def cold_start(rounds: int = 3) -> dict:
                 times["first"].append(_timed_up(env))  # its `down` writes the archive in the first round
                 times["embedded"].append(_timed_up(env))
                 times["embedded_no_cds"].append(_timed_up(dict(env, KAFKALAB_CDS="0")))
-                java = find_java("broker")
-                cp = classpath("broker", quiet=True)
-                os.environ["KAFKALAB_CACHE_DIR"] = cache
-                try:
-                    archive = cds.archive_path("broker", java, cp)
-                finally:
-                    os.environ.pop("KAFKALAB_CACHE_DIR")
                 times["bare"].append(_timed_bare(java, cp, Path(tmp), []))
                 times["bare_cds"].append(_timed_bare(java, cp, Path(tmp), [f"-XX:SharedArchiveFile={archive}"]))
     best = {k: min(v) for k, v in times.items()}

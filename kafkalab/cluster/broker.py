@@ -26,7 +26,7 @@ from .maven import classpath
 
 START_TIMEOUT_S = 120
 STOP_GRACE_S = 60
-POLL_S = 0.05  # how often `up` looks for the broker's port while it starts (a refused connect costs ~50 µs)
+POLL_S = 0.05  # how often `up` looks for the broker's port while it starts (a refused connection is cheap)
 
 
 @dataclass(frozen=True)
@@ -107,27 +107,31 @@ def _pid(node: Node) -> int | None:
     return procs.find_pid(node.pid_file, node.markers)
 
 
+def _node(node_id: int) -> Node | None:
+    """Node ``node_id`` of the embedded cluster as it was last started (None if it has no such node)."""
+    s = settings()
+    return next((x for x in nodes(current_size(s), s) if x.node_id == node_id), None)
+
+
 def node_pid(node_id: int) -> int | None:
     """The pid of node ``node_id`` of the running embedded cluster (the replication chapter kills leaders)."""
-    s = settings()
-    match = [x for x in nodes(current_size(s), s) if x.node_id == node_id]
-    return _pid(match[0]) if match else None
+    node = _node(node_id)
+    return _pid(node) if node else None
 
 
 def kill_node(node_id: int) -> int:
     """SIGKILL one node, as a crash would (no clean shutdown); ``up()`` brings it back with its data."""
     import signal
 
-    s = settings()
-    match = [x for x in nodes(current_size(s), s) if x.node_id == node_id]
-    pid = _pid(match[0]) if match else None
+    node = _node(node_id)
+    pid = _pid(node) if node else None
     if pid is None:
         raise LabError(f"node-{node_id} is not running; `python -m kafkalab status` shows what runs")
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     # the main thread turns zombie first; the sockets close when the JVM's last thread is gone
-    while time.monotonic() < deadline and (procs.pid_alive(pid) or not procs.port_free(match[0].broker_port)
-                                           or not procs.port_free(match[0].controller_port)):
+    while time.monotonic() < deadline and (procs.pid_alive(pid) or not procs.port_free(node.broker_port)
+                                           or not procs.port_free(node.controller_port)):
         time.sleep(0.05)
     return pid
 

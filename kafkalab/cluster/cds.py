@@ -55,12 +55,13 @@ def _fingerprint(java: str, cp: str) -> str:
     return h.hexdigest()[:16]
 
 
-def archive_path(kind: str, java: str, cp: str) -> Path | None:
-    """The archive for JVMs of ``kind`` (e.g. "broker") on this java and class path, or None where CDS does not
-    apply: turned off, or a class path with a wildcard (a KAFKA_HOME ``libs/*``), which Java cannot archive."""
+def archive_path(kind: str, java: str, cp: str, cache: Path | None = None) -> Path | None:
+    """The archive for JVMs of ``kind`` (e.g. "broker") on this java and class path, in ``cache`` (default
+    :func:`cache_dir`), or None where CDS does not apply: turned off, or a class path with a wildcard (a
+    KAFKA_HOME ``libs/*``), which Java cannot archive."""
     if not enabled() or "*" in cp:
         return None
-    return cache_dir() / f"{kind}-{_fingerprint(java, cp)}.jsa"
+    return (cache or cache_dir()) / f"{kind}-{_fingerprint(java, cp)}.jsa"
 
 
 def jvm_args(kind: str, java: str, cp: str) -> tuple[list[str], Path | None]:

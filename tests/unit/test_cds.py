@@ -102,3 +102,10 @@ def test_java_versions_are_remembered_on_disk(cache, monkeypatch):
     monkeypatch.setattr(java.subprocess, "run", no_jvm)
     assert java.java_version(j) == first
     java.java_version.cache_clear()
+
+
+def test_an_archive_can_be_asked_for_in_another_cache(cache, jars, tmp_path):
+    j = java.find_java("broker")
+    elsewhere = cds.archive_path("broker", j, jars, cache=tmp_path / "elsewhere")
+    assert elsewhere.parent == tmp_path / "elsewhere"
+    assert elsewhere.name == cds.archive_path("broker", j, jars).name  # same fingerprint, other folder
