@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+from pathlib import Path
 
 from .cluster import cds
 from .cluster.java import find_java
@@ -31,26 +32,27 @@ TOOLS = {
 _QUICK_START = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"]
 
 
-def tool_command(name: str, args: list[str], extra: list[str] | None = None) -> list[str]:
-    """The ``java`` command line of one tool run (``extra``: more JVM options, e.g. class-data sharing)."""
+def tool_command(name: str, args: list[str]) -> tuple[list[str], Path | None]:
+    """The ``java`` command line of one tool run, and the class-archive part file that run writes at its exit
+    (None when it maps the archive instead): every tool shares one archive (kafkalab.cluster.cds)."""
     if name not in TOOLS:
         raise LabError(f"unknown tool {name!r}; choose one of: {', '.join(sorted(TOOLS))}")
+    java, cp = find_java("tools"), classpath("broker")
+    cds_opts, part = cds.jvm_args("tools", java, cp)
     jvm = [] if name.endswith("perf-test") else _QUICK_START
     return [
-        find_java("tools"), *jvm, *(extra or []), "-Xmx256m",
+        java, *jvm, *cds_opts, "-Xmx256m",
         f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-tools.properties'}",
-        "-cp", classpath("broker"), TOOLS[name], *args,
-    ]
+        "-cp", cp, TOOLS[name], *args,
+    ], part
 
 
 def run_tool(name: str, args: str | list[str], check: bool = True, timeout: float = 300, input: str | None = None):
     """Run a Kafka tool and return the ``CompletedProcess`` (text output captured)."""
     argv = shlex.split(args) if isinstance(args, str) else list(args)
-    # every tool shares one class archive (kafkalab.cluster.cds): the first run writes it, later ones start faster
-    cds_opts, part = cds.jvm_args("tools", find_java("tools"), classpath("broker")) if name in TOOLS else ([], None)
+    cmd, part = tool_command(name, argv)
     try:
-        res = subprocess.run(tool_command(name, argv, cds_opts), capture_output=True, text=True, timeout=timeout,
-                             input=input)
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input)
     except subprocess.TimeoutExpired:
         cds.discard(part)
         raise LabError(f"{name} did not finish within {timeout:.0f} s; is the cluster up? (`python -m kafkalab status`)") from None

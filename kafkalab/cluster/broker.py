@@ -338,8 +338,9 @@ def _wait_ready(all_nodes: list[Node], started: dict[Node, subprocess.Popen], t0
 def down(wipe: bool = False, quiet: bool = False) -> list[str]:
     """Stop every node of the embedded cluster; leave no JVM behind. ``wipe`` also deletes the data."""
     s = settings()
+    known = nodes(max(3, current_size(s)), s)
     live = {}
-    for node in nodes(max(3, current_size(s)), s):
+    for node in known:
         pid = _pid(node)
         if pid:
             live[node.name] = pid
@@ -347,7 +348,7 @@ def down(wipe: bool = False, quiet: bool = False) -> list[str]:
     if live:
         _say(f"Stopping {', '.join(f'{k} (pid {v})' for k, v in live.items())} ...", quiet)
     killed = procs.terminate_all(list(live.values()), STOP_GRACE_S)
-    for node in nodes(max(3, current_size(s)), s):
+    for node in known:
         _forget_cds_part(node, trust=node.name in live and live[node.name] not in killed)
     stopped = [name + (" (killed after a timeout)" if pid in killed else "") for name, pid in live.items()]
     if wipe and s.data_dir.exists():
