@@ -46,17 +46,6 @@ def type_name(value: Any) -> str:
     return "None" if value is None else type(value).__name__
 
 
-def whole_number(answer: Any, what: str) -> int:
-    """``answer`` as an ``int``; a float with no fraction is accepted, ``True``/``False`` and text are not."""
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
-        raise WrongType(f"answer with a whole number of {what}, not {type_name(answer)} ({answer!r:.40})")
-    if not isinstance(answer, numbers.Integral):
-        if not float(answer).is_integer():
-            raise WrongType(f"{answer} is not a whole number of {what}")
-        return int(answer)
-    return int(answer)
-
-
 def real_number(answer: Any, what: str) -> float:
     """``answer`` as a ``float``; booleans and text are refused with one line."""
     if isinstance(answer, bool) or not isinstance(answer, numbers.Real):

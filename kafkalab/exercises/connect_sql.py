@@ -293,7 +293,8 @@ def firing_record(answer, *, window_end_ms: int = EXERCISE_WINDOW_END_MS, delay_
                 f"or past the window's last millisecond, {_clock(window_end_ms - 1)}")
     if answer == first_after_end:
         raise NotYet(f"{answer} is the first payment after the window's end, but the watermark trails the newest event "
-                     f"time by {delay_ms / 1000:g} s: the window waits for a record stamped at least end + delay - 1 ms")
+                     f"time by {delay_ms / 1000:g} s: the window waits for a record stamped at least "
+                     f"end + delay - 1 ms")
     if ids.index(answer) < ids.index(expected):
         raise NotYet(f"{answer} comes too early: after it the watermark is still before the window's end")
     raise NotYet(f"{answer} is too late: an earlier payment already moved the watermark past the end")

@@ -204,7 +204,10 @@ class Exercise:
 
     def solution(self) -> None:
         """Show the solution's code (it is not run)."""
-        show(Solution(self.solution_code))
+        show(self.solution_view())
+
+    def solution_view(self) -> Solution:
+        return Solution(self.solution_code)
 
     # ------------------------------------------------------------------ for tests and docs
     def reference(self, context: dict) -> Any:

@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from typing import Iterator
 
 from . import _lab
-from .answers import need, type_name, whole_number
+from .answers import need, type_name
 from .core import Mistake, call_learner, exercise
 from .scratch import scratch_topic
 from .verdicts import NotYet, WrongType
@@ -47,7 +47,8 @@ print("predicted", predicted_partition, "- the broker stored it in partition", s
 ''',
     reference=lambda ctx: _kafka_python_partition("C007", 2),
     mistakes=[
-        Mistake("murmur2(key bytes) modulo the partition count", answer=1 - _kafka_python_partition("C007", 2)),
+        Mistake("murmur2(key bytes) modulo the partition count",
+                make=lambda ctx: 1 - _kafka_python_partition("C007", 2)),
         Mistake("partitions are numbered 0..1; 2 does not exist", answer=2),
         Mistake("give the partition as an int, not str", answer="1", kind="wrong type"),
         Mistake("give the partition as an int, not bool", answer=True, kind="wrong type"),

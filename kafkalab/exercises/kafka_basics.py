@@ -170,12 +170,14 @@ def _group_lag(group: str, topic: str) -> list:
 @exercise(
     CHAPTER,
     title="Commit after ten records and read the group's lag",
-    kind="concept",
+    kind="code",
+    function=False,
     expects="the lag on partition 0, an int",
     hints=[
         "Use a consumer with `group_id=EXERCISE_GROUP` and `enable_auto_commit=False`, `assign` it partition 0 "
         "and `seek_to_beginning`; `poll_records(c, want=10)` reads ten records.",
-        "Commit the offset of the NEXT record to read: `c.commit({tp0: OffsetAndMetadata(last.offset + 1, \"\", -1)})`.",
+        "Commit the offset of the NEXT record to read: "
+        "`c.commit({tp0: OffsetAndMetadata(last.offset + 1, \"\", -1)})`.",
         "Then `monitor.group_lag(EXERCISE_GROUP, TOPIC)` gives each partition's lag: end offset minus committed.",
     ],
     solution='''

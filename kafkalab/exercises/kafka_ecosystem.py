@@ -84,7 +84,8 @@ component_of = {
 ''',
     reference=lambda ctx: _solution_answer(),
     mistakes=[
-        Mistake("Connect moves data between Kafka and other systems", answer=_swapped("Kafka Connect", "Kafka Streams")),
+        Mistake("Connect moves data between Kafka and other systems",
+                answer=_swapped("Kafka Connect", "Kafka Streams")),
         Mistake("the controllers keep the metadata", answer=_swapped("controller", "broker")),
         Mistake("checking a record's fields against a schema is the registry's job",
                 answer={**_TASKS, TASKS[1]: "broker"}),
@@ -135,6 +136,11 @@ def _read_quorum_with_admin(ctx: dict) -> dict:
     return {"leader": leader, "roles": roles}
 
 
+def _with_leader(ctx: dict, change) -> dict:
+    right = _read_quorum_with_admin(ctx)
+    return {**right, "leader": change(right["leader"])}
+
+
 @exercise(
     CHAPTER,
     title="Find the controller quorum's leader and its roles",
@@ -163,9 +169,9 @@ print(quorum_solution)
     live=True,
     mistakes=[
         Mistake("is not the quorum leader",
-                make=lambda ctx: {**_read_quorum_with_admin(ctx), "leader": _read_quorum_with_admin(ctx)["leader"] + 7}),
+                make=lambda ctx: _with_leader(ctx, lambda leader: leader + 7)),
         Mistake("the leader is a node id (an int), not",
-                make=lambda ctx: {**_read_quorum_with_admin(ctx), "leader": str(_read_quorum_with_admin(ctx)["leader"])},
+                make=lambda ctx: _with_leader(ctx, str),
                 kind="wrong type"),
         Mistake("Read the broker config process.roles",
                 make=lambda ctx: {**_read_quorum_with_admin(ctx), "roles": ["broker"]}),

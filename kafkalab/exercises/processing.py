@@ -248,7 +248,8 @@ def busiest_minute(answer, *, payments: Sequence[Mapping] | None = None) -> str:
         if str(label) == _hhmm(by_count) and by_count != best_ms:
             hint = ": that minute has the most payments, not the most revenue"
         elif str(label) not in {_hhmm(m) for m, _ in minutes}:
-            hint = ": no payment happened in that minute; use the event time ts_ms (UTC), not the time the record arrived"
+            hint = (": no payment happened in that minute; use the event time ts_ms (UTC), not the time the record "
+                    "arrived")
         raise NotYet(f"{label} is not the busiest minute{hint}")
     if isinstance(euros, bool) or not isinstance(euros, numbers.Real):
         raise WrongType(f"give the revenue as a number of euros, not {type_name(euros)}")

@@ -122,7 +122,8 @@ def _leaders(topic: str, bootstrap: str | None, settle_s: float = 10) -> dict[in
             return all(leader == first for leader, first in seen.values())
 
         with contextlib.suppress(LabError):  # not settled in time: report the state as it is
-            wait_until(preferred, timeout_s=settle_s, interval_s=0.3, what="every partition led by its preferred replica")
+            wait_until(preferred, timeout_s=settle_s, interval_s=0.3,
+                       what="every partition led by its preferred replica")
     return dict(seen)
 
 

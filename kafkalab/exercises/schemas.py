@@ -166,7 +166,8 @@ def _amount_as_string(ctx: dict) -> dict:
 @exercise(
     CHAPTER,
     title="Fix version 3 so that the registry accepts it",
-    kind="concept",
+    kind="code",
+    function=False,
     expects="the schema as a dict",
     hints=[
         "The registry's 409 says why v3 is refused: a reader on v3 meets v1 and v2 records that have no "

@@ -159,7 +159,8 @@ def _network_out_by_hand(ctx: dict) -> float:
     expects="a number of MB/s",
     hints=[
         "Everything a leader sends counts: each consumer group reads the whole topic, and each follower copies it.",
-        "Network out = T × consumer groups + (replication factor − 1) × T, with T in MB/s (1 MB = 1,000,000 bytes).",
+        "Network out = T × consumer groups + (replication factor − 1) × T, with T in MB/s "
+        "(1 MB = 1,000,000 bytes).",
     ],
     solution='''
 realtime = size_workload(SEED_WORKLOADS[1], Assumptions(replication_factor=3, consumer_groups=2))
