@@ -127,8 +127,8 @@ def _leaders(topic: str, bootstrap: str | None, settle_s: float = 10) -> dict[in
     return dict(seen)
 
 
-def _read_leaders(ctx: dict) -> dict[int, int]:
-    with contextlib.closing(_lab.admin(bootstrap_servers=ctx["bootstrap"])) as a:
+def _read_leaders(ctx: dict, bootstrap: str | None = None) -> dict[int, int]:
+    with contextlib.closing(_lab.admin(bootstrap_servers=bootstrap or ctx["bootstrap"])) as a:
         return {p["partition_index"]: p["leader_id"] for p in a.describe_topics([ctx["topic"]])[0]["partitions"]}
 
 
@@ -160,6 +160,8 @@ def _elect_and_read(ctx: dict) -> dict[int, int]:
 def _leaders_moved() -> Iterator[dict]:
     """On a three-broker cluster: a topic of 3 partitions, RF 3, whose leaders moved away from broker 1 (paused
     with SIGSTOP for a moment, as the chapter's crashes do) and stayed away."""
+    from kafka.errors import KafkaError
+
     from ..config import HOST
     from ..wait import wait_until
 
@@ -175,9 +177,10 @@ def _leaders_moved() -> Iterator[dict]:
         wait_until(lambda: len(_read_leaders(ctx)) == 3 and all(v >= 0 for v in _read_leaders(ctx).values()),
                    timeout_s=30, what=f"{topic} getting its leaders")
         led_by_1 = [p for p, leader in _read_leaders(ctx).items() if leader == 1]
-        with _lab.frozen([1]):
-            wait_until(lambda: all(_read_leaders(ctx)[p] != 1 for p in led_by_1), timeout_s=60,
-                       what="leadership moving off the paused broker 1")
+        others = ",".join(f"{HOST}:{node.broker_port}" for node in broker.nodes(3)[1:])
+        with _lab.frozen([1]):  # until the controller declares it dead, requests sent to node 1 time out: retry
+            wait_until(lambda: all(_read_leaders(ctx, others)[p] != 1 for p in led_by_1), timeout_s=90,
+                       what="leadership moving off the paused broker 1", retry_on=(KafkaError,))
         yield ctx
     finally:
         with contextlib.closing(_lab.admin(bootstrap_servers=bootstrap)) as a:
