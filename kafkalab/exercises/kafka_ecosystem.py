@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 
 from . import _lab
 from .answers import need
@@ -52,6 +53,12 @@ def _normalise(value: object) -> str | None:
     return _SYNONYMS.get(value.strip().casefold()) if isinstance(value, str) else None
 
 
+#: The solution's code: the dict above, written out.
+_SOLUTION = ("component_of = {\n"
+             + "".join(f"    {json.dumps(task)}: {json.dumps(component)},\n" for task, component in _TASKS.items())
+             + "}\n")
+
+
 def _solution_answer() -> dict[str, str]:
     return dict(_TASKS)
 
@@ -71,17 +78,8 @@ def _swapped(a: str, b: str) -> dict[str, str]:
         "Connect copies data between Kafka and other systems; Streams computes inside your Java application; the "
         "controllers (KRaft) elect leaders; the schema registry keeps and checks schemas.",
     ],
-    solution='''
-component_of = {
-    "copy every new row of a database table into a topic": "Kafka Connect",
-    "refuse to write a record whose fields break the agreed format": "schema registry",
-    "keep a running total per customer inside a Java application": "Kafka Streams",
-    "pick a new leader for a partition when a broker fails": "controller",
-    "keep records on disk and hand them to whoever reads them": "broker",
-    "count payments per merchant per minute with a SELECT statement": "streaming SQL",
-    "show how far behind a consumer group is": "monitoring",
-}
-''',
+    solution=_SOLUTION,
+
     reference=lambda ctx: _solution_answer(),
     mistakes=[
         Mistake("Connect moves data between Kafka and other systems",

@@ -59,8 +59,24 @@ def highlight(code: str) -> str:
             f'border-radius: 3px; overflow-x: auto; line-height: 1.35;">{body.rstrip()}</pre>')
 
 
-@dataclass(frozen=True)
-class Result:
+class _View:
+    """Both forms of a view: IPython asks for the bundle, a plain prompt prints the text."""
+
+    def text(self) -> str:
+        raise NotImplementedError
+
+    def html(self) -> str:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/plain": self.text(), "text/html": self.html()}
+
+    def __repr__(self) -> str:
+        return self.text()
+
+
+@dataclass(frozen=True, repr=False)
+class Result(_View):
     """What ``check`` shows: the kind of result, its message, and an optional second line (where to get help)."""
 
     kind: str
@@ -86,15 +102,9 @@ class Result:
                         for line in (self.aside, *self.notes) if line)
         return box(self.kind, inline(self.message) + extra)
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": self.text(), "text/html": self.html()}
 
-    def __repr__(self) -> str:  # what a plain Python prompt prints
-        return self.text()
-
-
-@dataclass(frozen=True)
-class Hint:
+@dataclass(frozen=True, repr=False)
+class Hint(_View):
     number: int
     total: int
     text_: str
@@ -108,15 +118,9 @@ class Hint:
             if self.last_note else ""
         return box("hint", inline(self.text_) + extra, label=f"Hint {self.number} of {self.total}")
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": self.text(), "text/html": self.html()}
 
-    def __repr__(self) -> str:
-        return self.text()
-
-
-@dataclass(frozen=True)
-class Solution:
+@dataclass(frozen=True, repr=False)
+class Solution(_View):
     code: str
     note: str = ""
 
@@ -126,15 +130,9 @@ class Solution:
     def html(self) -> str:
         return box("solution", (inline(self.note) if self.note else "") + highlight(self.code))
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": self.text(), "text/html": self.html()}
 
-    def __repr__(self) -> str:
-        return self.text()
-
-
-@dataclass(frozen=True)
-class ProgressView:
+@dataclass(frozen=True, repr=False)
+class ProgressView(_View):
     """One chapter's exercises and their status (no times: the stored output must not change from run to run)."""
 
     chapter: str
@@ -162,12 +160,6 @@ class ProgressView:
                 f"{table}<span style=\"font-size: 0.9em; color: #4a5560;\">{inline(self.text().splitlines()[-1])}"
                 "</span>")
         return box("progress", body)
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": self.text(), "text/html": self.html()}
-
-    def __repr__(self) -> str:
-        return self.text()
 
 
 def show(view) -> None:

@@ -151,7 +151,7 @@ def test_the_three_texts_the_learner_sees():
     ex = make_exercise()
     assert ex.evaluate(...).text() == ("Not answered yet: replace the `...` and run the cell again.\n"
                                        "`two.hint()` gives a hint, `two.solution()` shows a solution.")
-    assert ex.evaluate(2).text() == "Correct: 2 is right because `1 + 1` is 2"
+    assert ex.evaluate(2).text() == "Correct: 2 is right because `1 + 1` is 2" == repr(ex.evaluate(2))
     assert ex.evaluate(3).text() == ("Not yet: 3 is not 2 (limit 3)\n"
                                      "`two.hint()` gives a hint, `two.solution()` shows a solution.")
     code = make_exercise(kind="code", reference="unused")
@@ -399,3 +399,21 @@ def test_cli_progress_unknown_chapter_is_one_line(home, capsys):
     assert cli.run_cli(["progress", "--chapter", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no chapter 'nope'" in err and "kafka101" in err
+
+
+def test_a_stopped_cluster_gets_the_line_that_says_how_to_start_it(monkeypatch, home):
+    """Nothing listens on port 1: a live check says how to start the cluster, in one line, without a traceback."""
+    from kafkalab.exercises import kafka101
+
+    monkeypatch.setenv("KAFKALAB_BROKER_PORT", "1")
+
+    def send(producer, topic, payments):
+        for payment in payments:
+            producer.send(topic, key=payment["customer_id"], value=payment)
+
+    for ex, answer in ((kafka101.records_per_partition, {0: 1}), (kafka101.keyed_payments, send)):
+        result = ex.evaluate(answer)
+        assert result.kind == UNAVAILABLE, result
+        assert "no Kafka answers at 127.0.0.1:1" in result.message and "make up" in result.message
+        assert result.text().startswith("Cannot check: ") and "\n" not in result.message
+    assert kafka101.records_per_partition.evaluate(...).kind == NOT_ANSWERED  # a placeholder needs no cluster
