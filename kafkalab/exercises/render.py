@@ -151,7 +151,8 @@ class ProgressView(_View):
     def html(self) -> str:
         cell = "padding: 0.15em 0.8em 0.15em 0; text-align: left; vertical-align: top;"
         rows = "".join(
-            f'<tr><td style="{cell} color: {"#2e7d32" if status == "done" else "#8a5a00"}; font-weight: 600;">'
+            f'<tr><td style="{cell} color: {"#2e7d32" if status == "done" else "#8a5a00"}; font-weight: 600; '
+            f'white-space: nowrap;">'
             f'{status}</td><td style="{cell}"><code>{html.escape(name)}</code></td>'
             f'<td style="{cell}">{html.escape(title)}</td></tr>'
             for name, title, status in self.rows)
