@@ -1,4 +1,4 @@
-"""The course's command line: ``python -m kafkalab up|down|status|doctor|fetch|topics|tool``."""
+"""The course's command line: ``python -m kafkalab up|down|status|doctor|fetch|topics|tool|progress``."""
 from __future__ import annotations
 
 import argparse
@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     tool = sub.add_parser("tool", help="any Kafka tool by script name, e.g. kafka-consumer-groups --list ...")
     tool.add_argument("name")
     tool.add_argument("args", nargs=argparse.REMAINDER)
+
+    prog = sub.add_parser("progress", help="your exercises, chapter by chapter: done or not yet, and when")
+    prog.add_argument("--chapter", metavar="CHAPTER", help="only this chapter (e.g. kafka101)")
+    prog.add_argument("--reset", action="store_true", help="clear the record (asks nothing; says what it cleared)")
     return p
 
 
@@ -88,6 +92,8 @@ def run_cli(argv: list[str] | None = None) -> int:
                 from .cluster.services import service
 
                 service("registry").prepare()
+        elif args.command == "progress":
+            return _progress(args.chapter, args.reset)
         elif args.command in ("topics", "tool"):
             from .tools import run_tool
 
@@ -103,6 +109,22 @@ def run_cli(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _progress(chapter: str | None, reset: bool) -> int:
+    from .exercises import progress
+
+    where = progress.path()
+    if reset:
+        cleared = progress.reset()
+        if cleared["entries"]:
+            print(f"cleared {cleared['entries']} recorded exercise(s), {cleared['done']} of them done, from {where}")
+        else:
+            print(f"nothing to clear: no progress recorded in {where}")
+        return 0
+    print(progress.format_table(progress.rows(chapter)))
+    print(f"recorded in {where} by every exercise's check(); `--reset` clears it")
+    return 0
 
 
 def _status(as_json: bool) -> int:

@@ -1,0 +1,164 @@
+"""The one place where the exercises reach into the rest of kafkalab.
+
+Chapter modules never import other kafkalab modules themselves: they call these functions, which import lazily
+(so ``import kafkalab.exercises`` loads no Kafka client, pandas or Flink). When a helper moves to another module,
+only the import line here changes.
+"""
+from __future__ import annotations
+
+from types import ModuleType
+
+
+# ------------------------------------------------------------------ pure course logic (modules)
+def datagen() -> ModuleType:
+    from .. import datagen as m
+
+    return m
+
+
+def partitioner() -> ModuleType:
+    from .. import partitioner as m
+
+    return m
+
+
+def sizing() -> ModuleType:
+    from .. import sizing as m
+
+    return m
+
+
+def lateness() -> ModuleType:
+    from .. import lateness as m
+
+    return m
+
+
+def alerting() -> ModuleType:
+    from .. import alerting as m
+
+    return m
+
+
+def analytics() -> ModuleType:
+    from .. import analytics as m
+
+    return m
+
+
+def streams_app() -> ModuleType:
+    from .. import streams_app as m
+
+    return m
+
+
+def schemas() -> ModuleType:
+    from .. import schemas as m
+
+    return m
+
+
+def connect() -> ModuleType:
+    from .. import connect as m
+
+    return m
+
+
+# ------------------------------------------------------------------ Kafka I/O
+def admin(**overrides):
+    from ..clients import admin as f
+
+    return f(**overrides)
+
+
+def producer(**overrides):
+    from ..clients import producer as f
+
+    return f(**overrides)
+
+
+def json_producer(**overrides):
+    from ..clients import json_producer as f
+
+    return f(**overrides)
+
+
+def consumer(*topics: str, **overrides):
+    from ..clients import consumer as f
+
+    return f(*topics, **overrides)
+
+
+def recreate_topic(name: str, partitions: int = 1, replication: int = 1, configs: dict | None = None) -> None:
+    from ..clients import recreate_topic as f
+
+    f(name, partitions=partitions, replication=replication, configs=configs)
+
+
+def delete_topic(name: str) -> bool:
+    from ..clients import delete_topic as f
+
+    return f(name)
+
+
+def end_offsets(topic: str) -> dict[int, int]:
+    from ..notebook import end_offsets as f
+
+    return f(topic)
+
+
+def read_topic(topic: str, timeout_s: float = 15):
+    """Every record of ``topic`` (JSON values) from the beginning to its end: partition, offset, key, value."""
+    from ..streams_app import read_topic as f
+
+    return f(topic, committed_only=False, timeout_s=timeout_s)
+
+
+def group_lag(group: str, topic: str):
+    from ..monitor import group_lag as f
+
+    return f(group, topic)
+
+
+def delete_group(group: str, timeout_s: float = 20.0) -> bool:
+    from ..monitor import delete_group as f
+
+    return f(group, timeout_s=timeout_s)
+
+
+def quorum() -> dict:
+    from ..monitor import quorum as f
+
+    return f()
+
+
+def node_roles(node_id: int) -> list[str]:
+    from ..monitor import node_roles as f
+
+    return f(node_id)
+
+
+def start(need_brokers: int = 1, services: tuple[str, ...] = ()) -> dict:
+    from ..notebook import start as f
+
+    return f(need_brokers=need_brokers, services=services)
+
+
+def release_services() -> None:
+    from ..notebook import release_services as f
+
+    f()
+
+
+# ------------------------------------------------------------------ the cluster itself (three-broker exercises)
+def broker() -> ModuleType:
+    from ..cluster import broker as m
+
+    return m
+
+
+def frozen(node_ids):
+    """Pause nodes with SIGSTOP for the ``with`` block (kafkalab.replication)."""
+    from ..replication import frozen as f
+
+    return f(node_ids)
