@@ -132,3 +132,32 @@ def test_quix_run_is_stopped_by_the_watchdog_when_it_would_wait_too_long(topic):
     with pytest.raises(LabError, match="did not finish"):
         replay.quix_window_totals(topic, 1_000, 0, idle_timeout_s=30, max_runtime_s=2)
     assert time.monotonic() - t0 < 20
+
+
+def test_the_quix_group_is_deleted_even_when_its_last_member_leaves_late(topic):
+    """The Quix run's group is deleted after the run; a member still leaving at that moment (the broker answers
+    NonEmptyGroupError) must not leave the group and its committed offsets behind."""
+    import threading
+    import uuid
+
+    from kafka import TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    from kafkalab.clients import consumer
+    from kafkalab.wait import wait_until
+
+    replay.round_trip(topic, [Record(START, 1.0, "k")])
+    group = f"late-quix-{uuid.uuid4().hex[:8]}"
+    member = consumer(topic, group_id=group, enable_auto_commit=False, session_timeout_ms=6000)
+    wait_until(lambda: member.poll(timeout_ms=500) is not None and member.assignment(), timeout_s=15,
+               what="the member joining the group")  # it gets partition 0
+    member.commit({TopicPartition(topic, 0): OffsetAndMetadata(1, "", -1)})
+    leaves = threading.Timer(2.0, member.close)  # the member leaves while the cleanup is already running
+    leaves.start()
+    try:
+        replay._delete_group(group)
+    finally:
+        leaves.join()
+    with contextlib.closing(admin()) as a:
+        assert a.list_group_offsets({group: None}).get(group, {}) == {}
+        assert group not in {g["group_id"] for g in a.list_groups()}
