@@ -89,7 +89,7 @@ def run_cli(argv: list[str] | None = None) -> int:
 
                 service("registry").prepare()
         elif args.command in ("topics", "tool"):
-            from .tools import run_tool
+            from .cluster.tools import run_tool
 
             name = "kafka-topics" if args.command == "topics" else args.name
             res = run_tool(name, args.args, check=False)
