@@ -211,9 +211,10 @@ def quix_window_totals(
     """Run a Quix Streams tumbling-window sum with ``.final()`` over ``topic`` from offset 0, then stop.
 
     One bounded run (:func:`kafkalab.io.quix.bounded_run`: a fresh consumer group, deleted afterwards),
-    ``auto_offset_reset="earliest"``, state in a temporary folder, no changelog topics, and ``app.run(timeout=idle_timeout_s)``, which returns once no new
-    message has arrived for that long; a timer stops the application after ``max_runtime_s`` whatever happens.
-    Records need a key (Quix ignores keyless ones) and are windowed per key.
+    ``auto_offset_reset="earliest"``, state in a temporary folder, no changelog topics, and
+    ``app.run(timeout=idle_timeout_s)``, which returns once no new message has arrived for that long; a timer
+    stops the application after ``max_runtime_s`` whatever happens. Records need a key (Quix ignores keyless
+    ones) and are windowed per key.
     """
     with quiet_imports():
         from quixstreams import Application

@@ -1,8 +1,8 @@
 """Real-time analytics on the payment stream: revenue per event-time minute and the top merchants.
 
 Taught in Chapter 6, *Processing streaming data* (the live dashboard). The dashboard widget lives in
-:mod:`kafkalab.widgets.dashboard`; this module is the arithmetic behind it, with no Kafka and no plotting, so that it can be
-tested on its own and fed one batch at a time.
+:mod:`kafkalab.widgets.dashboard`; this module is the arithmetic behind it, with no Kafka and no plotting, so that it
+can be tested on its own and fed one batch at a time.
 
 Minutes are **event time**: a payment counts in the minute its ``ts_ms`` falls in (UTC, aligned to whole minutes),
 whenever it arrives. A payment that turns up late simply adds to an older minute: the totals are the same in any
