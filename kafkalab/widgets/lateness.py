@@ -24,6 +24,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from ..errors import LabError
 from ..lateness.engine import END_OF_STREAM, NO_WATERMARK, LatenessRun, Record, WindowComparison, compare, run_windows
 from ..lateness.generator import ReplayParams, simulated_run, suggest_start_ms
 from .outputs import show
@@ -267,7 +268,7 @@ class LatenessReplay:
         """Set any given controls, fetch the records, run the engine and redraw; on bad input keep everything."""
         for k, v in overrides.items():
             if k not in self.controls:
-                raise TypeError(f"unknown control {k!r}; choose from {sorted(self.controls)}")
+                raise LabError(f"unknown control {k!r}; choose from {sorted(self.controls)}")
             self.controls[k].value = v
         params = self.params()
         problems = params.problems()

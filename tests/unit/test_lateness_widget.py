@@ -250,7 +250,7 @@ def test_button_click_replays(replay: LatenessReplay, recorder: Recorder):
 
 
 def test_unknown_control_is_a_type_error(replay: LatenessReplay):
-    with pytest.raises(TypeError, match="unknown control 'colour'"):
+    with pytest.raises(LabError, match="unknown control 'colour'"):
         replay.replay(colour="red")
 
 
