@@ -37,7 +37,7 @@ notebooks: up
 	@cd notebooks && for nb in *.ipynb; do echo "running $$nb"; ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
 
 bench: up
-	@$(PY) -m kafkalab.bench
+	@$(PY) -m bench.run
 
 book: setup
 	@$(VENV)/bin/jupyter-book build . -W -n --keep-going

@@ -95,7 +95,7 @@ def run_cli(argv: list[str] | None = None) -> int:
         elif args.command == "progress":
             return _progress(args.chapter, args.reset)
         elif args.command in ("topics", "tool"):
-            from .tools import run_tool
+            from .cluster.tools import run_tool
 
             name = "kafka-topics" if args.command == "topics" else args.name
             res = run_tool(name, args.args, check=False)

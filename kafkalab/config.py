@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import LabError
+
 REPO = Path(__file__).resolve().parent.parent
 JVM_DIR = Path(__file__).resolve().parent / "cluster" / "jvm"
 
@@ -32,9 +34,9 @@ def _int_env(name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise SystemExit(f"{name}={raw!r} is not a port number; unset it or give an integer such as {default}")
+        raise LabError(f"{name}={raw!r} is not a port number; unset it or give an integer such as {default}") from None
     if not 0 < value < 65536:
-        raise SystemExit(f"{name}={value} is outside 1..65535; unset it or give a free port such as {default}")
+        raise LabError(f"{name}={value} is outside 1..65535; unset it or give a free port such as {default}")
     return value
 
 

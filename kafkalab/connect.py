@@ -12,11 +12,13 @@ an unchanged file, copies nothing. :func:`fresh` creates a connector stopped, wi
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from urllib.parse import quote
 
 from .errors import LabError
+from .io import http
+from .io.read import read_to_end
+from .wait import wait_until
 
 FILE_SOURCE = "org.apache.kafka.connect.file.FileStreamSourceConnector"
 FILE_SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector"
@@ -35,17 +37,8 @@ def url() -> str:
 
 def call(method: str, path: str, body: dict | None = None, timeout: float = 30) -> object:
     """One REST call; returns the decoded body, raises LabError (with Connect's message) on a 4xx/5xx answer."""
-    from .cluster.services import http
-
-    try:
-        status, answer = http(method, url() + path, body, timeout=timeout)
-    except OSError as e:
-        raise LabError(f"Kafka Connect does not answer at {url()} ({e}); start it with "
-                       f"`python -m kafkalab up --with connect`") from None
-    if status >= 400:
-        message = answer.get("message") if isinstance(answer, dict) else answer
-        raise LabError(f"Connect refused {method} {path}: {status} {message}")
-    return answer
+    return http.call(method, url() + path, body, timeout_s=timeout, service="Connect",
+                     fix="start Kafka Connect with `python -m kafkalab up --with connect`")
 
 
 def _path(name: str, suffix: str = "") -> str:
@@ -121,22 +114,13 @@ def stop(name: str) -> None:
     call("PUT", _path(name, "/stop"))
 
 
-def restart(name: str, failed_only: bool = True) -> None:
-    """Restart the connector and its (failed) tasks (``POST .../restart``)."""
-    flag = "true" if failed_only else "false"
-    call("POST", _path(name, f"/restart?includeTasks=true&onlyFailed={flag}"))
-
-
 def delete(name: str, missing_ok: bool = True) -> bool:
     """Delete a connector and wait until it is gone; True if it existed. Its offsets are *not* deleted."""
     if missing_ok and not exists(name):
         return False
     call("DELETE", _path(name))
-    deadline = time.monotonic() + 30
-    while exists(name):
-        if time.monotonic() > deadline:
-            raise LabError(f"connector {name} is still listed 30 s after DELETE; see the worker log")
-        time.sleep(0.2)
+    wait_until(lambda: not exists(name), timeout_s=30, what=f"connector {name} leaving the list after DELETE",
+               fix="see the worker log")
     return True
 
 
@@ -169,48 +153,49 @@ def reset_offsets(name: str, timeout_s: float = 30) -> str:
 
 
 # -- waiting
+def _failure(s: dict) -> dict | None:
+    """The status of the first FAILED task, or the connector's if it FAILED itself; None if nothing failed."""
+    failed = [t for t in s.get("tasks", []) if t["state"] == "FAILED"]
+    if failed:
+        return failed[0]
+    return s["connector"] if s["connector"]["state"] == "FAILED" else None
+
+
+def _status_if_any(name: str) -> dict | None:
+    try:
+        return status(name)
+    except http.HttpError:  # just created: the status may not be there yet
+        return None
+
+
 def wait_for(name: str, state: str = "RUNNING", timeout_s: float = 30) -> dict:
     """Wait until the connector and all its tasks are in ``state``; raise LabError with the trace if one FAILED."""
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while True:
-        try:
-            last = status(name)
-        except LabError:  # just created: the status may not be there yet
-            last = None
-        if last is not None:
-            conn = last["connector"]["state"]
-            tasks = [t["state"] for t in last.get("tasks", [])]
-            failed = [t for t in last.get("tasks", []) if t["state"] == "FAILED"]
-            if conn == "FAILED" or failed:
-                trace = (failed[0] if failed else last["connector"]).get("trace", "")
-                raise LabError(f"connector {name} FAILED: {first_line(trace)}")
-            # a STOPPED connector has no tasks, and one paused straight from STOPPED has none until it resumes
-            tasks_ok = all(t == state for t in tasks) and (bool(tasks) or state != "RUNNING")
-            if conn == state and tasks_ok:
-                return last
-        if time.monotonic() > deadline:
-            seen = "no status yet" if last is None else summary(name)
-            raise LabError(f"connector {name} did not reach {state} within {timeout_s:.0f} s ({seen})")
-        time.sleep(0.2)
+
+    def reached() -> dict | None:
+        s = _status_if_any(name)
+        if s is None:
+            return None
+        failed = _failure(s)
+        if failed is not None:
+            raise LabError(f"connector {name} FAILED: {first_line(failed.get('trace', ''))}")
+        tasks = [t["state"] for t in s.get("tasks", [])]
+        # a STOPPED connector has no tasks, and one paused straight from STOPPED has none until it resumes
+        tasks_ok = all(t == state for t in tasks) and (bool(tasks) or state != "RUNNING")
+        return s if s["connector"]["state"] == state and tasks_ok else None
+
+    return wait_until(reached, timeout_s=timeout_s, what=f"connector {name} reaching {state}",
+                      last_seen=lambda: summary(name) if _status_if_any(name) else "no status yet")
 
 
 def wait_for_failure(name: str, timeout_s: float = 30) -> dict:
     """Wait until a task of ``name`` has FAILED and return that task's status (with its ``trace``)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            s = status(name)
-        except LabError:  # just created: no status yet
-            time.sleep(0.2)
-            continue
-        failed = [t for t in s.get("tasks", []) if t["state"] == "FAILED"]
-        if failed:
-            return failed[0]
-        if s["connector"]["state"] == "FAILED":
-            return s["connector"]
-        time.sleep(0.2)
-    raise LabError(f"connector {name} did not fail within {timeout_s:.0f} s ({summary(name)})")
+
+    def failed() -> dict | None:
+        s = _status_if_any(name)
+        return None if s is None else _failure(s)
+
+    return wait_until(failed, timeout_s=timeout_s, what=f"connector {name} failing",
+                      last_seen=lambda: summary(name) if _status_if_any(name) else "no status yet")
 
 
 def first_line(trace: str) -> str:
@@ -246,56 +231,34 @@ def fresh(name: str, config: dict, state: str = "RUNNING", timeout_s: float = 30
 def wait_for_source_position(name: str, path: str | Path, timeout_s: float = 30) -> int:
     """Wait until a file source's committed offset (its byte position) reaches the size of ``path``."""
     size = Path(path).stat().st_size
-    deadline = time.monotonic() + timeout_s
-    position = 0
-    while time.monotonic() < deadline:
+    seen = {"position": 0}
+
+    def reached() -> tuple[int] | None:  # a tuple: position 0 (an empty file) is an answer too
         for entry in offsets(name):
-            position = int(entry.get("offset", {}).get("position", 0))
-        if position >= size:
-            return position
-        time.sleep(0.3)
-    raise LabError(f"{name} has committed position {position} of {size} bytes after {timeout_s:.0f} s; "
-                   f"is it RUNNING ({summary(name)})?")
+            seen["position"] = int(entry.get("offset", {}).get("position", 0))
+        return (seen["position"],) if seen["position"] >= size else None
+
+    return wait_until(reached, timeout_s=timeout_s, interval_s=0.3,
+                      what=f"{name} committing position {size} (the file's size)",
+                      last_seen=lambda: f"position {seen['position']}; {summary(name)}")[0]
 
 
 def wait_for_lines(path: str | Path, n: int, timeout_s: float = 30) -> list[str]:
     """Wait until the text file at ``path`` (a file sink's output) has at least ``n`` lines; return them."""
     path = Path(path)
-    deadline = time.monotonic() + timeout_s
     lines: list[str] = []
-    while time.monotonic() < deadline:
-        if path.exists():
-            lines = path.read_text().splitlines()
-            if len(lines) >= n:
-                return lines
-        time.sleep(0.3)
-    raise LabError(f"{path} has {len(lines)} of {n} lines after {timeout_s:.0f} s; is the sink RUNNING?")
+
+    def enough() -> tuple[list[str]] | None:  # a tuple: no lines at all is an answer when n is 0
+        if not path.exists():
+            return None
+        lines[:] = path.read_text().splitlines()
+        return (list(lines),) if len(lines) >= n else None
+
+    return wait_until(enough, timeout_s=timeout_s, interval_s=0.3, what=f"{n} lines in {path}",
+                      last_seen=lambda: f"{len(lines)} lines", fix="is the sink RUNNING?")[0]
 
 
 def read_values(topic: str, limit: int | None = None, timeout_s: float = 15) -> list[str]:
     """The values of ``topic``'s records as text, up to its current end, partition by partition (no group)."""
-    import contextlib
-
-    from kafka import TopicPartition
-
-    from .clients import consumer
-
-    out: list[str] = []
-    with contextlib.closing(consumer(enable_auto_commit=False, group_id=None)) as c:
-        parts = sorted(c.partitions_for_topic(topic) or [])
-        if not parts:
-            raise LabError(f"topic {topic} does not exist (or has no partitions yet)")
-        tps = [TopicPartition(topic, p) for p in parts]
-        ends = c.end_offsets(tps)
-        c.assign(tps)
-        c.seek_to_beginning(*tps)
-        by_part: dict[int, list] = {p: [] for p in parts}
-        deadline = time.monotonic() + timeout_s
-        while any(c.position(tp) < ends[tp] for tp in tps):
-            if time.monotonic() > deadline:
-                raise LabError(f"could not read {topic} to its end within {timeout_s:.0f} s")
-            for tp, records in c.poll(timeout_ms=500).items():
-                by_part[tp.partition].extend(r for r in records if r.offset < ends[tp])
-    for p in parts:
-        out.extend(None if r.value is None else r.value.decode() for r in by_part[p])
+    out = [None if r.value is None else r.value.decode() for r in read_to_end(topic, timeout_s=timeout_s)]
     return out if limit is None else out[:limit]

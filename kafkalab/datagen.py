@@ -7,6 +7,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timezone
 
+from .validate import count
+
 CUSTOMERS = [f"C{n:03d}" for n in range(1, 21)]
 MERCHANTS = ["bookshop", "cafe", "grocer", "pharmacy", "cinema", "bakery", "garage", "florist"]
 METHODS = ["card", "card", "card", "wallet", "transfer"]
@@ -30,9 +32,6 @@ def payment(i: int, rng: random.Random, start_ms: int = EPOCH_MS, gap_ms: int = 
 
 def payments(n: int, seed: int = 6, start_ms: int = EPOCH_MS, gap_ms: int = 1500) -> list[dict]:
     """``n`` payment events, deterministic for a given ``seed``; keyed naturally by ``customer_id``."""
-    if n < 0:
-        from .errors import LabError
-
-        raise LabError(f"n={n}: the number of payments must be 0 or more")
+    n = count("n", n, low=0)
     rng = random.Random(seed)
     return [payment(i, rng, start_ms, gap_ms) for i in range(n)]

@@ -88,7 +88,7 @@ def checks(services: tuple[str, ...] = ("broker",)) -> list[Check]:
 
 
 def _cluster_checks(bootstrap: str) -> list[Check]:
-    from .clients import admin
+    from .io.clients import admin
 
     try:
         with contextlib.closing(admin(bootstrap_servers=bootstrap)) as a:

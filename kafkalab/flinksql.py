@@ -15,7 +15,7 @@ Repeatable results, run after run, come from four choices the chapter explains:
   200 ms of wall-clock time;
 * parallelism 1 and single-partition input topics, so records reach each operator in one order.
 
-Flink SQL's watermark convention differs from the DataStream one used in :mod:`kafkalab.lateness`:
+Flink SQL's watermark convention differs from the DataStream one used in :mod:`kafkalab.lateness.engine`:
 ``WATERMARK FOR ts AS ts - INTERVAL 'D'`` makes the watermark ``max(ts) - D`` (no ``- 1``).
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ import os
 import threading
 from pathlib import Path
 
-from .config import bootstrap_servers, settings
+from .config import settings
 from .errors import LabError
 
 #: Java versions Flink 2.2 supports; the gateway JVM is started with the first one found.
@@ -90,23 +90,6 @@ def table_env(parallelism: int = 1, timezone: str = "UTC"):
     conf.set("table.local-time-zone", timezone)  # TIMESTAMP_LTZ values print in this zone
     conf.set("pipeline.name", "kafkalab")
     return t_env
-
-
-def kafka_options(topic: str, *, bounded: bool = True, fmt: str = "json", extra: dict | None = None) -> str:
-    """The ``WITH (...)`` clause of a Kafka table that reads from the start and, when ``bounded``, stops at the
-    end offsets the topic had when the query started. ``extra`` adds or overrides options."""
-    opts = {
-        "connector": "kafka",
-        "topic": topic,
-        "properties.bootstrap.servers": bootstrap_servers(),
-        "scan.startup.mode": "earliest-offset",
-        "format": fmt,
-    }
-    if bounded:
-        opts["scan.bounded.mode"] = "latest-offset"
-    opts.update({k: str(v) for k, v in (extra or {}).items()})
-    body = ",\n".join(f"  '{k}' = '{v}'" for k, v in opts.items())
-    return f"WITH (\n{body}\n)"
 
 
 def _cancel_after(result, timeout_s: float, flag: dict) -> threading.Timer:

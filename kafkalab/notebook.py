@@ -1,7 +1,6 @@
 """What the first cell of every chapter runs: check the cluster quickly, set up plotly, show errors as one line."""
 from __future__ import annotations
 
-import contextlib
 import time
 
 from .config import bootstrap_servers
@@ -42,7 +41,7 @@ def start(need_brokers: int = 1, services: tuple[str, ...] = ()) -> dict:
 
     _one_line_errors()
     pio.renderers.default = PLOTLY_RENDERER
-    from .clients import describe_cluster
+    from .io.clients import describe_cluster
 
     t0 = time.monotonic()
     info = describe_cluster(timeout_s=3)
@@ -81,15 +80,3 @@ def release_services() -> None:
 
     while _STARTED_HERE:
         svcs.stop(_STARTED_HERE.pop(), quiet=True)
-
-
-def end_offsets(topic: str) -> dict[int, int]:
-    """Partition -> end offset (the offset the next record will get) of ``topic``."""
-    from kafka import TopicPartition
-
-    from .clients import consumer
-
-    with contextlib.closing(consumer(enable_auto_commit=False)) as c:
-        parts = c.partitions_for_topic(topic) or set()
-        ends = c.end_offsets([TopicPartition(topic, p) for p in parts])
-        return {tp.partition: off for tp, off in sorted(ends.items())}

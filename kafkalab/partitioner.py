@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import LabError
+from .validate import count
 
 _SEED = 0x9747B28C
 _M = 0x5BD1E995
@@ -65,9 +66,7 @@ def _key_bytes(key: Key) -> bytes:
 
 def _check_partitions(name: str, n: object) -> int:
     """A partition count: a whole number from 1 to MAX_PARTITIONS."""
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_PARTITIONS:
-        raise LabError(f"{name}={n!r:.40}: not a partition count; allowed: a whole number from 1 to {MAX_PARTITIONS:,}")
-    return n
+    return count(name, n, high=MAX_PARTITIONS)
 
 
 def _partition(key: bytes, n: int) -> int:

@@ -2,7 +2,8 @@
 
 What the chapter asks the cluster — who leads each partition, which replicas are in sync — and the ways it
 breaks brokers on purpose: killed, paused, restarted. Every way of breaking one comes as a ``with`` block that
-puts the cluster back when the block ends, even when a cell fails half way.
+puts the cluster back when the block ends, even when a cell fails half way. Reading a topic back is
+:func:`kafkalab.io.read.read_to_end` (with ``until=`` the end offsets of the moment that matters).
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import threading
 import time
 from typing import Callable, Iterator
 
-from .clients import consumer
 from .cluster import broker
+from .errors import LabError
+from .wait import wait_until
 
 PartitionState = dict  # {"leader": int, "replicas": [int, ...], "isr": [int, ...]} (isr sorted)
 
@@ -23,25 +25,21 @@ PartitionState = dict  # {"leader": int, "replicas": [int, ...], "isr": [int, ..
 class Replicas:
     """Partition state of topics, read through one admin client (``ADMIN`` in chapter 10)."""
 
-    def __init__(self, admin, attempts: int = 5) -> None:
+    def __init__(self, admin, retry_s: float = 1.5) -> None:
         self.admin = admin
-        self.attempts = attempts
+        self.retry_s = retry_s
 
     def partitions(self, topic: str) -> dict[int, PartitionState]:
         """Partition -> its leader, replicas and in-sync replicas, as the cluster reports them now.
 
-        A broker that has just died may be the one asked: the question is asked again, up to ``attempts`` times.
+        A broker that has just died may be the one asked: the question is asked again for ``retry_s`` seconds.
         """
         from kafka.errors import KafkaError
 
-        for attempt in range(self.attempts):
-            try:
-                described = self.admin.describe_topics([topic])[0]["partitions"]
-                break
-            except KafkaError:
-                if attempt == self.attempts - 1:
-                    raise
-                time.sleep(0.3)
+        (described,) = wait_until(lambda: (self.admin.describe_topics([topic])[0]["partitions"],),
+                                  timeout_s=self.retry_s, interval_s=0.3, retry_on=(KafkaError,),
+                                  what=f"describing {topic}",
+                                  fix="is a majority of the brokers up? (`python -m kafkalab status`)")
         return {p["partition_index"]: {"leader": p["leader_id"], "replicas": p["replica_nodes"],
                                        "isr": sorted(p["isr_nodes"])}
                 for p in sorted(described, key=lambda p: p["partition_index"])}
@@ -58,25 +56,25 @@ class Replicas:
         """A partition of ``topic`` whose leader is ``node``."""
         found = [n for n, s in self.partitions(topic).items() if s["leader"] == node]
         if not found:
-            raise LookupError(f"broker {node} leads no partition of {topic}")
+            raise LabError(f"broker {node} leads no partition of {topic}; replicas.table({topic!r}) shows who does")
         return found[0]
 
     def watch(self, topic: str, partition: int, done: Callable[[PartitionState], bool], timeout_s: float = 60,
               seen: list | None = None) -> list:
         """Poll one partition until ``done(state)`` holds; return the changes seen as (time, leader, ISR),
-        appended to ``seen`` if given. Raises TimeoutError after ``timeout_s``."""
+        appended to ``seen`` if given. Raises :class:`LabError` (naming the last state) after ``timeout_s``."""
         seen = [] if seen is None else seen
-        deadline = time.monotonic() + timeout_s
-        while True:
+
+        def reached() -> bool:
             state = self.partitions(topic)[partition]
             if not seen or (state["leader"], state["isr"]) != seen[-1][1:]:
                 seen.append((time.monotonic(), state["leader"], state["isr"]))
-            if done(state):
-                return seen
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"partition {partition} of {topic} did not reach the state we waited for "
-                                   f"in {timeout_s:g} s (last seen: leader {state['leader']}, ISR {state['isr']})")
-            time.sleep(0.1)
+            return done(state)
+
+        wait_until(reached, timeout_s=timeout_s, interval_s=0.1,
+                   what=f"partition {partition} of {topic} reaching the state we waited for",
+                   last_seen=lambda: f"leader {seen[-1][1]}, ISR {seen[-1][2]}")
+        return seen
 
     def wait_in_sync(self, *topics: str, timeout_s: float = 60) -> None:
         """Wait until every replica of every partition of ``topics`` is back in the ISR."""
@@ -97,19 +95,22 @@ def nodes_restored() -> Iterator[None]:
 
 @contextlib.contextmanager
 def frozen(node_ids) -> Iterator[list[int]]:
-    """Pause nodes with SIGSTOP (as a long garbage-collection pause would); SIGCONT resumes them at the end."""
+    """Pause nodes with SIGSTOP (as a long garbage-collection pause would); SIGCONT resumes every node it stopped
+    when the block ends, however it ends (even if stopping a later node failed)."""
     pids = []
     for node in node_ids:
         pid = broker.node_pid(node)
         if pid is None:
-            raise RuntimeError(f"node-{node} is not running; `python -m kafkalab up` starts it")
+            raise LabError(f"node-{node} is not running; `python -m kafkalab up` starts it")
         pids.append(pid)
-    for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
+    stopped: list[int] = []
     try:
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+            stopped.append(pid)
         yield pids
     finally:
-        for pid in pids:
+        for pid in stopped:
             with contextlib.suppress(ProcessLookupError):  # killed inside the block: nothing to resume
                 os.kill(pid, signal.SIGCONT)
 
@@ -147,21 +148,3 @@ class Payments:
         if self._thread is not None:
             self._thread.join(timeout=90)
         self.producer.close(timeout=10)
-
-
-def read_all(topic: str, end_offsets: dict[int, int], bootstrap: str) -> list:
-    """Every record of ``topic`` from the beginning up to ``end_offsets`` (partition -> end offset)."""
-    pending = {p: end for p, end in end_offsets.items() if end > 0}
-    records: list = []
-    if not pending:
-        return records
-    reader = consumer(topic, bootstrap_servers=bootstrap, consumer_timeout_ms=10000, max_poll_records=2000)
-    with contextlib.closing(reader):
-        for record in reader:
-            if record.offset < pending.get(record.partition, 0):
-                records.append(record)
-            if record.offset + 1 >= pending.get(record.partition, 0):
-                pending.pop(record.partition, None)
-                if not pending:
-                    break
-    return records

@@ -36,16 +36,15 @@ so ``30,000 msg/s × 1 KB × 1.1`` needs 33 partitions, not 34 from a floating-p
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
 import pandas as pd
 
 from .errors import LabError
+from .validate import number, shown
 
 KB = 1000
 MB = 1000 * KB
@@ -67,69 +66,9 @@ Binding = Literal["producer", "consumer", "both", "minimum"]
 Units = Literal["decimal", "binary"]
 
 
-def _shown(value: object) -> str:
-    """The bad value as the learner would recognise it, on one short line."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _bad(name: str, value: object, problem: str, allowed: str, where: str = "") -> LabError:
-    """A one-line error: which field, which value, what is wrong, what is allowed."""
-    return LabError(f"{name}={_shown(value)}{where}: {problem}; allowed: {allowed}")
-
-
-def _limit(value: float) -> str:
-    """A range bound as people read it: 2,147,483,647 but 1e+12."""
-    return f"{int(value):,}" if value == int(value) and value < 1e10 else f"{value:g}"
-
-
-def _number(
-    name: str,
-    value: object,
-    low: float,
-    high: float,
-    *,
-    low_open: bool = True,
-    whole: bool = False,
-    unit: str = "",
-    where: str = "",
-) -> float | int:
-    """Check that ``value`` is a finite number in the range and return it as a float (an int if ``whole``)."""
-    allowed = (f"{'a whole number' if whole else 'a number'} {'>' if low_open else '≥'} {low:g}"
-               f" and ≤ {_limit(high)}{' ' + unit if unit else ''}")
-
-    def bad(problem: str) -> LabError:
-        return _bad(name, value, problem, allowed, where)
-
-    if value is None:
-        raise bad("missing")
-    if isinstance(value, bool):
-        raise bad("a yes/no value, not a number")
-    if isinstance(value, str):
-        if not value.strip():
-            raise bad("empty")
-        try:
-            number = float(value.strip())
-        except ValueError:
-            raise bad("not a number") from None
-    elif isinstance(value, (numbers.Real, Decimal)):
-        try:
-            number = float(value)
-        except OverflowError:
-            raise bad("too large") from None
-    else:
-        raise bad(f"not a number (a {type(value).__name__})")
-    if math.isnan(number):
-        raise bad("not a number (NaN)")
-    if math.isinf(number):
-        raise bad("infinite")
-    if whole and number != int(number):
-        raise bad("not a whole number")
-    if number < low or (low_open and number == low):
-        raise bad("too small" if number > 0 else ("zero" if number == 0 else "negative"))
-    if number > high:
-        raise bad("too large")
-    return int(number) if whole else number
+def _bad(name: str, value: object, problem: str, allowed: str) -> LabError:
+    """A one-line error for an input that is not a number, in the same form as :func:`kafkalab.validate.number`'s."""
+    return LabError(f"{name}={shown(value)}: {problem} (allowed: {allowed})")
 
 
 def _exact(value: float | int) -> Fraction:
@@ -152,11 +91,12 @@ class Workload:
                        "a non-empty text such as 'payments'")
         where = f" (workload {self.name.strip()!r})"
         object.__setattr__(self, "name", self.name.strip())
-        object.__setattr__(self, "rate", _number("rate", self.rate, 0, MAX_RATE, unit="messages/s", where=where))
-        object.__setattr__(self, "size_bytes", _number("size_bytes", self.size_bytes, 0, MAX_MESSAGE_BYTES,
-                                                       unit="bytes", where=where))
-        object.__setattr__(self, "peak_factor", _number("peak_factor", self.peak_factor, 1, MAX_PEAK_FACTOR,
-                                                        low_open=False, unit="(peak ÷ average)", where=where))
+        object.__setattr__(self, "rate", number("rate", self.rate, low=0, low_open=True, high=MAX_RATE,
+                                                unit="messages/s", where=where))
+        object.__setattr__(self, "size_bytes", number("size_bytes", self.size_bytes, low=0, low_open=True,
+                                                      high=MAX_MESSAGE_BYTES, unit="bytes", where=where))
+        object.__setattr__(self, "peak_factor", number("peak_factor", self.peak_factor, low=1, high=MAX_PEAK_FACTOR,
+                                                       unit="(peak ÷ average)", where=where))
 
 
 @dataclass(frozen=True)
@@ -171,14 +111,16 @@ class Assumptions:
 
     def __post_init__(self) -> None:
         checks = {
-            "producer_bytes_per_s": dict(low=0, high=MAX_PARTITION_BYTES_PER_S, unit="bytes/s per partition"),
-            "consumer_bytes_per_s": dict(low=0, high=MAX_PARTITION_BYTES_PER_S, unit="bytes/s per partition"),
-            "replication_factor": dict(low=1, high=MAX_REPLICATION_FACTOR, low_open=False, whole=True),
-            "retention_hours": dict(low=0, high=MAX_RETENTION_HOURS, low_open=False, unit="hours"),
-            "consumer_groups": dict(low=1, high=MAX_CONSUMER_GROUPS, low_open=False, whole=True),
+            "producer_bytes_per_s": dict(low=0, low_open=True, high=MAX_PARTITION_BYTES_PER_S,
+                                         unit="bytes/s per partition"),
+            "consumer_bytes_per_s": dict(low=0, low_open=True, high=MAX_PARTITION_BYTES_PER_S,
+                                         unit="bytes/s per partition"),
+            "replication_factor": dict(low=1, high=MAX_REPLICATION_FACTOR, whole=True),
+            "retention_hours": dict(low=0, high=MAX_RETENTION_HOURS, unit="hours"),
+            "consumer_groups": dict(low=1, high=MAX_CONSUMER_GROUPS, whole=True),
         }
         for name, limits in checks.items():
-            object.__setattr__(self, name, _number(name, getattr(self, name), **limits))
+            object.__setattr__(self, name, number(name, getattr(self, name), **limits))
 
 
 #: The seed's two processes: a query batch (10 messages/s) and a real-time feed (10,000 transactions/s), 1 KB each.
@@ -348,17 +290,6 @@ def results_table(results: Iterable[SizingResult], units: Units = "decimal") -> 
         for r in results
     ]
     return pd.DataFrame(rows)
-
-
-def sizing_table(
-    workloads: Iterable[Workload] = SEED_WORKLOADS,
-    assumptions: Assumptions = Assumptions(),
-    units: Units = "decimal",
-) -> tuple[pd.DataFrame, SizingTotals]:
-    """Size the workloads and return the table (one row per workload) and the totals."""
-    _scale(units)
-    results = size_workloads(workloads, assumptions)
-    return results_table(results, units), totals(results)
 
 
 def describe_totals(t: SizingTotals, units: Units = "decimal") -> str:

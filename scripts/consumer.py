@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_cli(args: argparse.Namespace) -> int:
     from kafka.errors import KafkaError
 
-    from kafkalab.clients import consumer
+    from kafkalab.io.clients import consumer
     from kafkalab.errors import LabError
 
     if args.count < 1:
@@ -62,4 +62,11 @@ def run_cli(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(build_parser().parse_args()))
+    from kafkalab.errors import LabError
+
+    try:
+        parser = build_parser()  # reads the configured bootstrap address for its default
+    except LabError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(run_cli(parser.parse_args()))

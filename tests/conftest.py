@@ -15,7 +15,7 @@ def topic(request):
     base = re.sub(r"[^A-Za-z0-9-]", "-", request.node.name)[:80]  # no . or _ (Kafka warns they may collide)
     name = f"test-{base}-{uuid.uuid4().hex[:6]}"
     yield name
-    from kafkalab.clients import delete_topic
+    from kafkalab.io.topics import delete_topic
 
     with contextlib.suppress(Exception):
         delete_topic(name)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..datagen import CUSTOMERS
-from ..notebook import end_offsets
+from ..io.topics import end_offsets
 from ..partitioner import partition_for
 from . import passed
 
@@ -29,7 +29,7 @@ def check_customers_in_partition(topic: str, partition: int, answer: list[str]) 
 
 def check_exercise_lag(group: str, topic: str, answer: int) -> None:
     """Exercise 2: ``group`` committed exactly 10 records of partition 0; ``answer`` is its lag there."""
-    from ..monitor import group_lag
+    from ..io.groups import group_lag
 
     rows = {r.partition: r for r in group_lag(group, topic)}
     assert 0 in rows, f"topic {topic!r} has no partition 0: run the chapter's first sections to create it"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from kafka.partitioner.default import murmur2
 
-from ..notebook import end_offsets
+from ..io.topics import end_offsets
 from . import passed
 
 

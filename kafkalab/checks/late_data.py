@@ -1,16 +1,16 @@
 """Checkers for "Handling late data" (notebooks/07_late_data.ipynb).
 
-Both exercises use the same small stream, :data:`EXERCISE_RECORDS`, judged by :func:`kafkalab.lateness.run_windows`
-with :data:`WINDOW_MS`, :data:`DELAY_MS` and :data:`LATENESS_MS`. The wrong answers each checker recognises are
-the usual misreadings of the rules: forgetting allowed lateness, treating out-of-order as late, or reading the
-drop boundary as "after" instead of "at".
+Both exercises use the same small stream, :data:`EXERCISE_RECORDS`, judged by
+:func:`kafkalab.lateness.engine.run_windows` with :data:`WINDOW_MS`, :data:`DELAY_MS` and :data:`LATENESS_MS`. The
+wrong answers each checker recognises are the usual misreadings of the rules: forgetting allowed lateness,
+treating out-of-order as late, or reading the drop boundary as "after" instead of "at".
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 
-from ..lateness import Record, compare, recompute, run_windows
+from ..lateness.engine import Record, compare, recompute, run_windows
 from . import passed
 
 _S = 1_000

@@ -1,15 +1,15 @@
 """Checkers for "Processing streaming data" (notebooks/06_processing.ipynb).
 
-The expected answers come from the chapter's own modules (:mod:`kafkalab.alerting`, :mod:`kafkalab.analytics`),
-so a checker and the chapter can never disagree; the assert messages name the usual mistakes.
+The expected answers come from the chapter's own modules (:mod:`kafkalab.processing.rules`,
+:mod:`kafkalab.processing.analytics`), so a checker and the chapter can never disagree; the assert messages name the usual mistakes.
 """
 from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping, Sequence
 
-from ..alerting import AlertEngine, Rules, incident_stream
-from ..analytics import aggregate, minute_of
+from ..processing.analytics import aggregate, minute_of
+from ..processing.rules import AlertEngine, Rules, incident_stream
 from ..datagen import EPOCH_MS
 from . import passed
 

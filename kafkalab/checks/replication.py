@@ -5,7 +5,7 @@ import contextlib
 import numbers
 import time
 
-from ..clients import admin
+from ..io.clients import admin
 from . import passed
 
 #: The (replication factor, min.insync.replicas) pairs that Exercise 1 asks about.

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..datagen import payments
-from ..streams_app import customer_changelog, expected, table_of
+from ..streams.reference import customer_changelog, expected, table_of
 from . import passed
 
 

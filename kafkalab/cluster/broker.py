@@ -232,7 +232,7 @@ def up(n: int | None = None, quiet: bool = False) -> dict:
     s = settings()
     n = n or current_size(s)
     if not s.embedded:  # the learner's own cluster: check that it answers, start nothing
-        from ..clients import describe_cluster
+        from ..io.clients import describe_cluster
 
         brokers = describe_cluster(s.bootstrap, timeout_s=5)["brokers"]
         _say(f"Using the cluster at {s.bootstrap} (KAFKA_BOOTSTRAP_SERVERS, {len(brokers)} broker(s)); starting nothing", quiet)
@@ -308,7 +308,7 @@ def _last_lines(paths: list[Path], n: int = 3) -> str:
 def _wait_ready(all_nodes: list[Node], started: dict[Node, subprocess.Popen], t0: float, quiet: bool) -> None:
     """Wait until every node answers. A node we just started is watched through its Popen handle: its /proc
     command line is Python's until the exec, so the pid-file check would call it gone."""
-    from ..clients import describe_cluster
+    from ..io.clients import describe_cluster
 
     with contextlib.suppress(ImportError):
         import kafka  # noqa: F401  (importing the client takes ~0.1 s: do it while the JVM starts, not after)

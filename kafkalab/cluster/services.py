@@ -193,7 +193,7 @@ def start(name: str, quiet: bool = False) -> int:
         _say(f"{name} is already running on {svc.url} (pid {pid})", quiet)
         return pid
     if name == "connect":  # Connect keeps its state in Kafka: the cluster must answer first
-        from ..clients import describe_cluster
+        from ..io.clients import describe_cluster
 
         describe_cluster(svc.s.bootstrap, timeout_s=5)
     for d in (svc.s.run_dir, svc.s.log_dir, svc.data_dir):

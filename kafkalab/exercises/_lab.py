@@ -29,25 +29,25 @@ def sizing() -> ModuleType:
 
 
 def lateness() -> ModuleType:
-    from .. import lateness as m
+    from ..lateness import engine as m
 
     return m
 
 
 def alerting() -> ModuleType:
-    from .. import alerting as m
+    from ..processing import rules as m
 
     return m
 
 
 def analytics() -> ModuleType:
-    from .. import analytics as m
+    from ..processing import analytics as m
 
     return m
 
 
 def streams_app() -> ModuleType:
-    from .. import streams_app as m
+    from .. import streams as m
 
     return m
 
@@ -66,62 +66,62 @@ def connect() -> ModuleType:
 
 # ------------------------------------------------------------------ Kafka I/O
 def admin(**overrides):
-    from ..clients import admin as f
+    from ..io.clients import admin as f
 
     return f(**overrides)
 
 
 def producer(**overrides):
-    from ..clients import producer as f
+    from ..io.clients import producer as f
 
     return f(**overrides)
 
 
 def json_producer(**overrides):
-    from ..clients import json_producer as f
+    from ..io.clients import json_producer as f
 
     return f(**overrides)
 
 
 def consumer(*topics: str, **overrides):
-    from ..clients import consumer as f
+    from ..io.clients import consumer as f
 
     return f(*topics, **overrides)
 
 
 def recreate_topic(name: str, partitions: int = 1, replication: int = 1, configs: dict | None = None) -> None:
-    from ..clients import recreate_topic as f
+    from ..io.topics import recreate_topic as f
 
     f(name, partitions=partitions, replication=replication, configs=configs)
 
 
 def delete_topic(name: str) -> bool:
-    from ..clients import delete_topic as f
+    from ..io.topics import delete_topic as f
 
     return f(name)
 
 
 def end_offsets(topic: str) -> dict[int, int]:
-    from ..notebook import end_offsets as f
+    from ..io.topics import end_offsets as f
 
     return f(topic)
 
 
 def read_topic(topic: str, timeout_s: float = 15):
     """Every record of ``topic`` (JSON values) from the beginning to its end: partition, offset, key, value."""
-    from ..streams_app import read_topic as f
+    from ..streams.topics import read_topic as f
 
     return f(topic, committed_only=False, timeout_s=timeout_s)
 
 
 def group_lag(group: str, topic: str):
-    from ..monitor import group_lag as f
+    from ..io.groups import group_lag as f
 
     return f(group, topic)
 
 
 def delete_group(group: str, timeout_s: float = 20.0) -> bool:
-    from ..monitor import delete_group as f
+    from ..io.groups import delete_group as f
 
     return f(group, timeout_s=timeout_s)
 

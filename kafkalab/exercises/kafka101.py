@@ -38,7 +38,7 @@ def _kafka_python_partition(key: str, partitions: int) -> int:
     solution='''
 from kafka.partitioner.default import murmur2
 
-from kafkalab.clients import producer
+from kafkalab.io.clients import producer
 
 predicted_partition = (murmur2(b"C007") & 0x7FFFFFFF) % 2
 with producer() as p:
@@ -95,7 +95,7 @@ def _two_partitions_with_records() -> Iterator[dict]:
         "is the number of records in each partition.",
     ],
     solution='''
-partition_counts = notebook.end_offsets(TOPIC)
+partition_counts = end_offsets(TOPIC)
 print(partition_counts)
 ''',
     reference=lambda ctx: dict(ctx["_produced"]),

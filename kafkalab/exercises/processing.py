@@ -1,6 +1,6 @@
 """Exercises of "Processing streaming data" (notebooks/06_processing.ipynb).
 
-The expected answers come from the chapter's own modules (``kafkalab.alerting``, ``kafkalab.analytics``), so a
+The expected answers come from the chapter's own modules (``kafkalab.processing.rules``, ``kafkalab.processing.analytics``), so a
 checker and the chapter can never disagree; the messages name the usual mistakes.
 """
 from __future__ import annotations

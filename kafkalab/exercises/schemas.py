@@ -22,7 +22,7 @@ SUBJECT = f"{TOPIC}-value"
 
 
 def _registry(registry=None):
-    return registry or _lab.schemas().Registry()
+    return registry or _lab.schemas().registry_client()
 
 
 # ----------------------------------------------------------------------------------------------- Exercise 1
@@ -113,14 +113,14 @@ def _subject_with_v1_v2() -> Iterator[dict]:
     s = _lab.schemas()
     registry = _registry()
     subject = unique_name(CHAPTER, "v3") + "-value"
-    registry.set_compatibility(subject, "BACKWARD")
+    _lab.schemas().set_compatibility(registry, subject, "BACKWARD")
     try:
         for version in ("payment-v1", "payment-v2"):
-            registry.register(subject, s.load_schema(version))
+            _lab.schemas().register(registry, subject, s.load_schema(version))
         yield {"subject": subject}
     finally:
         with contextlib.suppress(Exception):
-            registry.delete_subject(subject)
+            _lab.schemas().delete_subject(registry, subject)
 
 
 def _v3_with(**changes) -> dict:
@@ -213,7 +213,7 @@ def v3_schema(answer, *, subject: str = SUBJECT, registry=None) -> str:
     except LabError as e:
         raise NotYet(f"fastavro cannot parse your schema: {e}") from None
     registry = _registry(registry)
-    latest = registry.version(subject)["schema"]
+    latest = _lab.schemas().latest_schema(registry, subject)
     names = s.field_names(answer)
     missing = [n for n in s.field_names(latest) if n not in names]
     if missing:
@@ -237,13 +237,13 @@ def v3_schema(answer, *, subject: str = SUBJECT, registry=None) -> str:
         raise NotYet(f"the default {field['default']!r} does not match the field's first type {first!r}: in a union "
                      f"the default must match the FIRST branch (put 'null' first for a null default)")
     problems = s.compatibility_problems("BACKWARD", answer, latest)
-    if not registry.check(subject, answer):
+    if not _lab.schemas().is_compatible(registry, subject, answer):
         raise NotYet(f"the registry refuses it: {problems[0] if problems else 'see its message when registering'}")
     v1_record = {"payment_id": "P00000", "customer_id": "C001", "merchant": "cafe", "method": "card",
                  "amount": 4.5, "currency": "EUR", "ts_ms": 0}
     old = s.load_schema("payment-v1")
     read = s.avro_decode(s.avro_encode(v1_record, old), old, answer)
-    return (f"the registry would accept it under {registry.compatibility(subject)}; a v1 record read with it gets "
+    return (f"the registry would accept it under {_lab.schemas().compatibility(registry, subject)}; a v1 record read with it gets "
             f"risk_score = {json.dumps(read['risk_score'])}")
 
 
@@ -283,7 +283,7 @@ def _one_framed_record() -> Iterator[dict]:
     subject = unique_name(CHAPTER, "wire") + "-value"
     v1 = s.load_schema("payment-v1")
     try:
-        schema_id = registry.register(subject, v1)
+        schema_id = _lab.schemas().register(registry, subject, v1)
         data = s.frame(schema_id, s.avro_encode(_lab.datagen().payments(1)[0], v1))
         with scratch_topic(CHAPTER, "wire") as topic:
             with contextlib.closing(_lab.producer()) as p:
@@ -291,7 +291,7 @@ def _one_framed_record() -> Iterator[dict]:
             yield {"topic": topic, "_data": data}
     finally:
         with contextlib.suppress(Exception):
-            registry.delete_subject(subject)
+            _lab.schemas().delete_subject(registry, subject)
 
 
 def _by_hand(data: bytes) -> dict:
@@ -356,7 +356,7 @@ def header_by_hand(answer, *, topic: str = TOPIC, registry=None) -> str:
         if given == int.from_bytes(data[0:4], "big"):
             raise NotYet("you included the magic byte: the id is bytes 1 to 4 (data[1:5]), after byte 0")
         raise NotYet(f"the schema id is not {given}: it is the 4 bytes after the magic byte, big-endian")
-    writer = _registry(registry).schema(schema_id)
+    writer = _lab.schemas().writer_schema(_registry(registry), schema_id)
     payment_id = s.avro_decode(body, writer)["payment_id"]
     if answer["payment_id"] != payment_id:
         raise NotYet(f"the payment id is not {answer['payment_id']!r}. The body's first field is a string: a zigzag "

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from kafkalab import clients, notebook
+from kafkalab.cluster.tools import kafka_topics, run_tool
 from kafkalab.config import REPO
 from kafkalab.errors import LabError
-from kafkalab.tools import kafka_topics, run_tool
+from kafkalab.io import clients, topics
 
 
 def script(name: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -29,7 +29,7 @@ def test_seed_commands_work_with_the_same_arguments(topic):
 
 
 def test_producer_and_consumer_scripts_round_trip(topic):
-    clients.recreate_topic(topic, partitions=2)
+    topics.recreate_topic(topic, partitions=2)
     sent = script("producer.py", "--topic", topic, "--count", "25")
     assert sent.returncode == 0, sent.stderr
     assert sent.stdout.strip().endswith(f"25 events sent to {topic}")
@@ -42,7 +42,7 @@ def test_producer_and_consumer_scripts_round_trip(topic):
         assert json.loads(value)["customer_id"] == key
         per_partition.setdefault(partition, []).append(int(offset))
     assert all(offs == sorted(offs) for offs in per_partition.values())  # order holds within a partition
-    assert sum(notebook.end_offsets(topic).values()) == 25
+    assert sum(topics.end_offsets(topic).values()) == 25
 
 
 def test_scripts_help_and_bad_input():
@@ -60,18 +60,18 @@ def test_scripts_report_a_dead_cluster_in_one_line():
 
 
 def test_same_key_same_partition(topic):
-    clients.recreate_topic(topic, partitions=4)
+    topics.recreate_topic(topic, partitions=4)
     with clients.producer() as p:
         parts = {p.send(topic, key=b"C007", value=b"x").get(timeout=10).partition for _ in range(20)}
     assert len(parts) == 1
 
 
 def test_recreate_topic_empties_it(topic):
-    clients.recreate_topic(topic, partitions=1)
+    topics.recreate_topic(topic, partitions=1)
     with clients.producer() as p:
         p.send(topic, value=b"old").get(timeout=10)
-    clients.recreate_topic(topic, partitions=3)
-    assert notebook.end_offsets(topic) == {0: 0, 1: 0, 2: 0}
+    topics.recreate_topic(topic, partitions=3)
+    assert topics.end_offsets(topic) == {0: 0, 1: 0, 2: 0}
 
 
 def test_consumer_group_tool_runs():

@@ -8,11 +8,12 @@ import uuid
 
 import pytest
 
-from kafkalab import clients, connect
+from kafkalab import connect
 from kafkalab.checks import connect_sql
 from kafkalab.cluster import services
 from kafkalab.errors import LabError
-from kafkalab.notebook import end_offsets
+from kafkalab.io import clients, topics
+from kafkalab.io.topics import end_offsets
 
 LINES = [json.dumps({"n": i, "word": w}, separators=(",", ":")) for i, w in enumerate("abcdefghij")]
 
@@ -79,7 +80,7 @@ def test_unknown_connector_raises_connects_message(worker):
 
 
 def test_source_offsets_are_remembered_and_reset(name, source_file, topic):
-    clients.recreate_topic(topic, partitions=1)
+    topics.recreate_topic(topic, partitions=1)
     n = name()
     cfg = source(source_file, topic)
     connect.create(n, cfg)
@@ -107,7 +108,7 @@ def test_source_offsets_are_remembered_and_reset(name, source_file, topic):
 
 
 def test_pause_resume_stop(name, source_file, topic):
-    clients.recreate_topic(topic, partitions=1)
+    topics.recreate_topic(topic, partitions=1)
     n = name()
     connect.fresh(n, source(source_file, topic))
     connect.pause(n)
@@ -135,7 +136,7 @@ def test_json_converter_envelope_and_transforms(name, source_file, topic):
     }
     try:
         for t in (plain_topic, envelope_topic):
-            clients.recreate_topic(t, partitions=1)
+            topics.recreate_topic(t, partitions=1)
         plain, env = name("-plain"), name("-env")
         connect.fresh(plain, source(source_file, plain_topic, **shaped, **{"value.converter.schemas.enable": "false"}))
         connect.fresh(env, source(source_file, envelope_topic, **shaped, **{"value.converter.schemas.enable": "true"}))
@@ -149,12 +150,12 @@ def test_json_converter_envelope_and_transforms(name, source_file, topic):
         assert [(f["field"], f["optional"]) for f in first_env["schema"]["fields"]] == [("line", False),
                                                                                       ("source_file", True)]
     finally:
-        clients.delete_topic(plain_topic)
-        clients.delete_topic(envelope_topic)
+        topics.delete_topic(plain_topic)
+        topics.delete_topic(envelope_topic)
 
 
 def test_converter_mismatch_fails_the_task_with_a_trace(name, source_file, topic, tmp_path):
-    clients.recreate_topic(topic, partitions=1)
+    topics.recreate_topic(topic, partitions=1)
     src = name("-src")
     connect.fresh(src, source(source_file, topic))
     connect.wait_for_source_position(src, source_file)
@@ -176,7 +177,7 @@ def test_converter_mismatch_fails_the_task_with_a_trace(name, source_file, topic
 
 
 def test_paused_sink_writes_nothing_then_round_trip_passes_the_checker(name, topic, tmp_path, monkeypatch):
-    clients.recreate_topic(topic, partitions=1)
+    topics.recreate_topic(topic, partitions=1)
     with clients.producer() as p:
         for line in LINES:
             p.send(topic, value=line.encode())

@@ -10,12 +10,31 @@ import math
 
 import pytest
 
-from kafkalab import clients, connect, flinksql
+from kafkalab import connect, flinksql
 from kafkalab.checks import connect_sql
+from kafkalab.config import bootstrap_servers
 from kafkalab.datagen import EPOCH_MS, payments
 from kafkalab.errors import LabError
+from kafkalab.io import clients, topics
 
 MIN = 60_000
+
+
+def kafka_options(topic: str, *, bounded: bool = True, fmt: str = "json", extra: dict | None = None) -> str:
+    """The tests' ``WITH (...)`` clause of a Kafka table that reads from the start and, when ``bounded``, stops at the
+    end offsets the topic had when the query started. ``extra`` adds or overrides options."""
+    opts = {
+        "connector": "kafka",
+        "topic": topic,
+        "properties.bootstrap.servers": bootstrap_servers(),
+        "scan.startup.mode": "earliest-offset",
+        "format": fmt,
+    }
+    if bounded:
+        opts["scan.bounded.mode"] = "latest-offset"
+    opts.update({k: str(v) for k, v in (extra or {}).items()})
+    body = ",\n".join(f"  '{k}' = '{v}'" for k, v in opts.items())
+    return f"WITH (\n{body}\n)"
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +43,7 @@ def t_env():
 
 
 def fill(topic: str, rows: list[dict], key: str | None = None) -> None:
-    clients.recreate_topic(topic, partitions=1)
+    topics.recreate_topic(topic, partitions=1)
     with clients.producer() as p:
         for r in rows:
             p.send(topic, key=None if key is None else r[key].encode(),
@@ -39,7 +58,7 @@ def payments_table(t_env, name: str, topic: str, delay_s: int = 5) -> None:
           currency STRING, ts_ms BIGINT,
           ts AS TO_TIMESTAMP_LTZ(ts_ms, 3),
           WATERMARK FOR ts AS ts - INTERVAL '{delay_s}' SECOND
-        ) {flinksql.kafka_options(topic, extra={'scan.watermark.emit.strategy': 'on-event'})}""")
+        ) {kafka_options(topic, extra={'scan.watermark.emit.strategy': 'on-event'})}""")
 
 
 def test_connector_jar_is_the_pinned_shaded_jar():
@@ -48,11 +67,11 @@ def test_connector_jar_is_the_pinned_shaded_jar():
 
 
 def test_kafka_options_are_bounded_by_default():
-    text = flinksql.kafka_options("t1", extra={"scan.watermark.emit.strategy": "on-event"})
+    text = kafka_options("t1", extra={"scan.watermark.emit.strategy": "on-event"})
     assert "'scan.bounded.mode' = 'latest-offset'" in text
     assert "'scan.startup.mode' = 'earliest-offset'" in text
     assert "'scan.watermark.emit.strategy' = 'on-event'" in text
-    assert "latest-offset" not in flinksql.kafka_options("t1", bounded=False)
+    assert "latest-offset" not in kafka_options("t1", bounded=False)
 
 
 def test_filter_projection_and_window_are_repeatable(t_env, topic):
@@ -100,7 +119,7 @@ def test_insert_into_a_topic_and_temporal_join(t_env, topic):
     later = dict(first, segment="business", updated_ms=rows[20]["ts_ms"])
     try:
         fill(customers_topic, [first, later], key="customer_id")
-        clients.recreate_topic(out_topic, partitions=1)
+        topics.recreate_topic(out_topic, partitions=1)
         payments_table(t_env, "p_join", topic)
         t_env.execute_sql(f"""
             CREATE TEMPORARY TABLE c_join (
@@ -108,7 +127,7 @@ def test_insert_into_a_topic_and_temporal_join(t_env, topic):
               updated AS TO_TIMESTAMP_LTZ(updated_ms, 3), WATERMARK FOR updated AS updated,
               PRIMARY KEY (customer_id) NOT ENFORCED
             ) WITH ('connector' = 'upsert-kafka', 'topic' = '{customers_topic}',
-                    'properties.bootstrap.servers' = '{clients.bootstrap_servers()}',
+                    'properties.bootstrap.servers' = '{bootstrap_servers()}',
                     'key.format' = 'raw', 'value.format' = 'json', 'scan.bounded.mode' = 'latest-offset',
                     'scan.watermark.emit.strategy' = 'on-event')""")
         joined = flinksql.collect(t_env, """
@@ -122,13 +141,13 @@ def test_insert_into_a_topic_and_temporal_join(t_env, topic):
         assert str(joined["ts"].dtype).startswith("datetime64"), "TIMESTAMP_LTZ columns come back as timestamps"
 
         t_env.execute_sql(f"""CREATE TEMPORARY TABLE out_join (payment_id STRING, amount DOUBLE)
-                              {flinksql.kafka_options(out_topic, bounded=False)}""")
+                              {kafka_options(out_topic, bounded=False)}""")
         flinksql.run(t_env, "INSERT INTO out_join SELECT payment_id, amount FROM p_join WHERE amount > 20")
         written = [json.loads(v) for v in connect.read_values(out_topic)]
         assert written == [{"payment_id": r["payment_id"], "amount": r["amount"]} for r in rows if r["amount"] > 20]
     finally:
-        clients.delete_topic(customers_topic)
-        clients.delete_topic(out_topic)
+        topics.delete_topic(customers_topic)
+        topics.delete_topic(out_topic)
 
 
 def test_explain_shows_the_shuffle_and_the_window_state(t_env, topic):
@@ -146,7 +165,7 @@ def test_explain_shows_the_shuffle_and_the_window_state(t_env, topic):
 def test_an_unbounded_query_is_cancelled_with_a_fix(t_env, topic):
     fill(topic, payments(3))
     t_env.execute_sql(f"""CREATE TEMPORARY TABLE p_unbounded (payment_id STRING)
-                          {flinksql.kafka_options(topic, bounded=False)}""")
+                          {kafka_options(topic, bounded=False)}""")
     with pytest.raises(LabError, match="scan.bounded.mode"):
         flinksql.collect(t_env, "SELECT payment_id FROM p_unbounded", timeout_s=10)
 

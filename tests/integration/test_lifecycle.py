@@ -47,7 +47,7 @@ def _kill(pid: int) -> None:
 
 
 def produce(n: int, topic: str) -> None:
-    from kafkalab.clients import producer
+    from kafkalab.io.clients import producer
 
     with producer(bootstrap_servers=BOOTSTRAP, acks="all") as p:
         for i in range(n):
@@ -56,7 +56,7 @@ def produce(n: int, topic: str) -> None:
 
 
 def read_all(topic: str) -> list[bytes]:
-    from kafkalab.clients import consumer
+    from kafkalab.io.clients import consumer
 
     c = consumer(topic, bootstrap_servers=BOOTSTRAP, consumer_timeout_ms=3000)
     try:

@@ -8,8 +8,8 @@ import warnings
 
 import pytest
 
-from kafkalab.clients import recreate_topic
-from kafkalab.logship import KafkaLogHandler, level_counts, read_logs, to_document
+from kafkalab.io.topics import recreate_topic
+from kafkalab.processing.logship import KafkaLogHandler, level_counts, read_logs, to_document
 
 # below the ephemeral range (CONTRIBUTING.md, spare ports): nothing of the course listens here
 NOBODY = "127.0.0.1:19992"
@@ -49,7 +49,7 @@ def test_records_arrive_as_json_documents(topic, logger):
 
 
 def test_keyed_by_service_and_timestamped_with_the_log_time(topic, logger):
-    from kafkalab.clients import consumer
+    from kafkalab.io.clients import consumer
 
     recreate_topic(topic, partitions=3)
     handler = KafkaLogHandler(topic, "payments-api")

@@ -3,19 +3,19 @@ import uuid
 
 import pytest
 
-from kafkalab import scaleout
-from kafkalab.alerting import AlertEngine, Rules, first_per_id, incident_stream, read_alerts, run_service
-from kafkalab.clients import json_producer, producer, recreate_topic
 from kafkalab.datagen import payments
-from kafkalab.monitor import delete_group
+from kafkalab.io.clients import json_producer, producer
+from kafkalab.io.groups import delete_group
+from kafkalab.io.topics import delete_topic, recreate_topic
+from kafkalab.processing import scaleout
+from kafkalab.processing.rules import AlertEngine, Rules, first_per_id, incident_stream
+from kafkalab.processing.service import read_alerts, run_service
 
 
 @pytest.fixture
 def topics(topic):
     names = {"payments": f"{topic}-pay", "alerts": f"{topic}-alerts", "dlq": f"{topic}-dlq"}
     yield names
-    from kafkalab.clients import delete_topic
-
     for name in names.values():
         try:
             delete_topic(name)
@@ -57,6 +57,4 @@ def test_measure_one_reads_with_processes(topic):
     assert (m.busy, m.records) == (2, 3000)
     assert (idle.busy, idle.records) == (1, 3000)
     assert m.per_s > 0 and m.cpu_seconds > 0 and m.per_cpu_s > 0
-    from kafkalab.clients import delete_topic
-
     delete_topic(topics[2])

@@ -1,4 +1,4 @@
-"""kafkalab.replay against the live course cluster: order, timestamps, seeks by time, and the Quix cross-check."""
+"""kafkalab.lateness.replay against the live course cluster: order, timestamps, seeks by time, and the Quix cross-check."""
 from __future__ import annotations
 
 import contextlib
@@ -8,11 +8,13 @@ import time
 
 import pytest
 
-from kafkalab import replay
-from kafkalab.clients import admin, delete_topic
 from kafkalab.errors import LabError
-from kafkalab.lateness import Record, purchase_stream, run_windows
-from kafkalab.lateness_plots import ReplayParams, replay_widget, simulated_run
+from kafkalab.io.clients import admin
+from kafkalab.io.topics import delete_topic
+from kafkalab.lateness import replay
+from kafkalab.lateness.engine import Record, run_windows
+from kafkalab.lateness.generator import ReplayParams, purchase_stream, simulated_run
+from kafkalab.widgets.lateness import replay_widget
 
 #: 2026-11-02 00:00 UTC, a fixed date in the past: same records every run, and only safe with retention.ms=-1.
 START = 1_793_577_600_000
@@ -132,3 +134,30 @@ def test_quix_run_is_stopped_by_the_watchdog_when_it_would_wait_too_long(topic):
     with pytest.raises(LabError, match="did not finish"):
         replay.quix_window_totals(topic, 1_000, 0, idle_timeout_s=30, max_runtime_s=2)
     assert time.monotonic() - t0 < 20
+
+
+def test_the_quix_group_is_deleted_even_when_its_last_member_leaves_late(topic):
+    """Each Quix run's group is deleted afterwards (kafkalab.io.quix.bounded_run, used by this chapter's and chapter
+    4's runs); a member still leaving at that moment (the broker answers NonEmptyGroupError) must not leave the
+    group and its committed offsets behind."""
+    import threading
+
+    from kafka import TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    from kafkalab.io.clients import consumer
+    from kafkalab.io.quix import bounded_run
+    from kafkalab.wait import wait_until
+
+    replay.round_trip(topic, [Record(START, 1.0, "k")])
+    with bounded_run("late-quix") as group:
+        member = consumer(topic, group_id=group, enable_auto_commit=False, session_timeout_ms=6000)
+        wait_until(lambda: member.poll(timeout_ms=500) is not None and member.assignment(), timeout_s=15,
+                   what="the member joining the group")  # it gets partition 0
+        member.commit({TopicPartition(topic, 0): OffsetAndMetadata(1, "", -1)})
+        leaves = threading.Timer(2.0, member.close)  # the member leaves while the cleanup is already running
+        leaves.start()
+    leaves.join()
+    with contextlib.closing(admin()) as a:
+        assert a.list_group_offsets({group: None}).get(group, {}) == {}
+        assert group not in {g["group_id"] for g in a.list_groups()}

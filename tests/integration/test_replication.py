@@ -40,7 +40,7 @@ def node_pid(env, node_id: int) -> int | None:
 
 
 def test_three_voters_and_three_brokers(env):
-    from kafkalab.clients import admin
+    from kafkalab.io.clients import admin
 
     a = admin(bootstrap_servers=BOOTSTRAP)
     try:
@@ -55,7 +55,7 @@ def test_three_voters_and_three_brokers(env):
 def test_acknowledged_records_survive_a_killed_leader(env):
     from kafka.admin import NewTopic
 
-    from kafkalab.clients import admin, consumer, producer
+    from kafkalab.io.clients import admin, consumer, producer
 
     a = admin(bootstrap_servers=BOOTSTRAP)
     try:
@@ -134,7 +134,7 @@ def here(env, monkeypatch):
     for key in ("KAFKALAB_HOME", "KAFKALAB_BROKER_PORT", "KAFKALAB_CONTROLLER_PORT", "KAFKALAB_HEAP"):
         monkeypatch.setenv(key, env[key])
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
-    from kafkalab.clients import admin
+    from kafkalab.io.clients import admin
     from kafkalab.replication import Replicas
 
     a = admin(bootstrap_servers=ALL_NODES)
@@ -146,7 +146,7 @@ ALL_NODES = "127.0.0.1:19392,127.0.0.1:19394,127.0.0.1:19396"
 
 
 def _three_way_topic(replicas, name: str) -> str:
-    from kafkalab.clients import recreate_topic
+    from kafkalab.io.topics import recreate_topic
 
     recreate_topic(name, partitions=3, replication=3, configs={"min.insync.replicas": "2"})
     replicas.wait_in_sync(name, timeout_s=30)
@@ -178,7 +178,9 @@ def test_replicas_report_leaders_and_the_isr(here):
 
 def test_watch_gives_up_with_the_last_state_it_saw(here):
     topic = _three_way_topic(here, "helpers-watch")
-    with pytest.raises(TimeoutError, match=r"partition 0 of helpers-watch .*\(last seen: leader \d, ISR \[1, 2, 3\]\)"):
+    from kafkalab.errors import LabError
+
+    with pytest.raises(LabError, match=r"partition 0 of helpers-watch .*\(last seen: leader \d, ISR \[1, 2, 3\]\)"):
         here.watch(topic, 0, lambda s: False, timeout_s=0.5)
     seen = here.watch(topic, 0, lambda s: len(s["isr"]) == 3)
     assert len(seen) == 1 and seen[0][2] == [1, 2, 3]
@@ -208,16 +210,17 @@ def test_nodes_restored_brings_back_a_killed_node(here):
 
 
 def test_payments_are_acknowledged_and_read_back_once(here):
-    from kafkalab import notebook
-    from kafkalab.clients import producer
-    from kafkalab.replication import Payments, read_all
+    from kafkalab.io.clients import producer
+    from kafkalab.io.read import read_to_end
+    from kafkalab.io.topics import end_offsets
+    from kafkalab.replication import Payments
 
     topic = _three_way_topic(here, "helpers-payments")
     with Payments(producer(bootstrap_servers=ALL_NODES, acks="all", linger_ms=5), topic, rate=500) as payments:
         time.sleep(1)
     assert payments.sent > 100 and not payments.failed
     assert sorted(payments.acked) == list(range(payments.sent))
-    ends = notebook.end_offsets(topic)
+    ends = end_offsets(topic)
     assert sum(ends.values()) == payments.sent
-    ids = [json.loads(r.value)["payment_id"] for r in read_all(topic, ends, ALL_NODES)]
+    ids = [json.loads(r.value)["payment_id"] for r in read_to_end(topic, until=ends, bootstrap_servers=ALL_NODES)]
     assert sorted(ids) == list(range(payments.sent))

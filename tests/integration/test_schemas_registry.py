@@ -4,11 +4,14 @@ reasoning, and the wire format read across clients (kafka-python + fastavro <-> 
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 
 import pytest
 
-from kafkalab import clients, datagen, notebook, schemas
+from kafkalab import datagen, notebook, schemas
+from kafkalab.errors import LabError
+from kafkalab.io import clients, topics
 
 V1, V2, V3 = (schemas.load_schema(f"payment-v{n}") for n in (1, 2, 3))
 
@@ -17,7 +20,7 @@ V1, V2, V3 = (schemas.load_schema(f"payment-v{n}") for n in (1, 2, 3))
 def registry():
     """The course registry: started for this module if it was not running, and stopped again afterwards."""
     notebook.start(services=("registry",))
-    yield schemas.Registry()
+    yield schemas.registry_client()
     notebook.release_services()
 
 
@@ -27,7 +30,7 @@ def subject(registry, request):
     name = name.replace("]", "")
     yield name
     with contextlib.suppress(Exception):
-        registry.delete_subject(name)
+        schemas.delete_subject(registry, name)
 
 
 @pytest.fixture
@@ -35,56 +38,78 @@ def value_subject(registry, topic):
     """The topic-name strategy's subject for the test's topic; deleted at teardown."""
     yield f"{topic}-value"
     with contextlib.suppress(Exception):
-        registry.delete_subject(f"{topic}-value")
+        schemas.delete_subject(registry, f"{topic}-value")
 
 
 def test_register_is_idempotent_and_the_id_gives_the_schema_back(registry, subject):
-    first = registry.register(subject, V1)
-    assert registry.register(subject, V1) == first
-    assert registry.versions(subject) == [1]
-    assert registry.schema(first) == V1 or schemas.field_names(registry.schema(first)) == schemas.field_names(V1)
-    latest = registry.version(subject)
-    assert latest["version"] == 1 and latest["id"] == first
+    first = schemas.register(registry, subject, V1)
+    assert schemas.register(registry, subject, V1) == first
+    assert schemas.versions(registry, subject) == [1]
+    written = schemas.writer_schema(registry, first)
+    assert written == V1 or schemas.field_names(written) == schemas.field_names(V1)
+    latest = registry.get_latest_version(subject)
+    assert latest.version == 1 and latest.schema_id == first
 
 
 def test_backward_default_accepts_a_default_and_refuses_a_field_without_one_with_409(registry, subject):
-    assert registry.compatibility() == "BACKWARD"
-    registry.register(subject, V1)
-    assert registry.compatibility(subject) == "BACKWARD"  # no setting of its own: the global mode applies
-    assert registry.check(subject, V2) is True and registry.versions(subject) == [1]  # a check registers nothing
-    registry.register(subject, V2)
-    ok, message = registry.try_register(subject, V3)
+    assert schemas.compatibility(registry) == "BACKWARD"
+    schemas.register(registry, subject, V1)
+    assert schemas.compatibility(registry, subject) == "BACKWARD"  # no setting of its own: the global mode applies
+    # a check registers nothing
+    assert schemas.is_compatible(registry, subject, V2) is True and schemas.versions(registry, subject) == [1]
+    schemas.register(registry, subject, V2)
+    ok, message = schemas.try_register(registry, subject, V3)
     assert not ok and "risk_score" in message
     with pytest.raises(schemas.IncompatibleSchema, match="409"):
-        registry.register(subject, V3)
-    assert registry.versions(subject) == [1, 2]
+        schemas.register(registry, subject, V3)
+    assert schemas.versions(registry, subject) == [1, 2]
 
 
 def test_subject_modes_forward_and_full(registry, subject):
-    registry.set_compatibility(subject, "FORWARD")
-    assert registry.compatibility(subject) == "FORWARD"
-    registry.register(subject, V2)
-    assert registry.try_register(subject, V3)[0]  # old readers skip the new field
-    registry.set_compatibility(subject, "FULL")
-    assert not registry.try_register(subject, schemas.without_field(V3, "merchant"))[0]
-    with pytest.raises(schemas.LabError, match="unknown compatibility mode"):
-        registry.set_compatibility(subject, "SIDEWAYS")
+    schemas.set_compatibility(registry, subject, "FORWARD")
+    assert schemas.compatibility(registry, subject) == "FORWARD"
+    schemas.register(registry, subject, V2)
+    assert schemas.try_register(registry, subject, V3)[0]  # old readers skip the new field
+    schemas.set_compatibility(registry, subject, "FULL")
+    assert not schemas.try_register(registry, subject, schemas.without_field(V3, "merchant"))[0]
+    with pytest.raises(LabError, match="unknown compatibility mode"):
+        schemas.set_compatibility(registry, subject, "SIDEWAYS")
 
 
 def test_permanent_delete_lets_a_rerun_start_from_version_1(registry, subject):
-    registry.register(subject, V1)
-    registry.register(subject, V2)
-    assert registry.delete_subject(subject) is True
-    assert subject not in registry.subjects("test-schemas-")
-    assert registry.versions(subject) == []
-    assert registry.delete_subject(subject) is False  # already gone: nothing to do, no error
-    registry.register(subject, V2)
-    assert registry.versions(subject) == [1]
+    schemas.register(registry, subject, V1)
+    schemas.register(registry, subject, V2)
+    assert schemas.delete_subject(registry, subject) is True
+    assert subject not in schemas.subjects(registry, "test-schemas-")
+    assert schemas.versions(registry, subject) == []
+    assert schemas.delete_subject(registry, subject) is False  # already gone: nothing to do, no error
+    schemas.register(registry, subject, V2)
+    assert schemas.versions(registry, subject) == [1]
 
 
 def test_unknown_schema_id_is_one_line(registry):
-    with pytest.raises(schemas.RegistryError, match="no schema with id 987654321"):
-        registry.schema(987654321)
+    with pytest.raises(schemas.RegistryError, match=r"schema id 987654321 .*HTTP 404") as e:
+        schemas.writer_schema(registry, 987654321)
+    assert "\n" not in str(e.value)
+
+
+def test_a_registry_that_does_not_answer_is_one_line():
+    with pytest.raises(schemas.RegistryError, match="no schema registry answers at http://127.0.0.1:1") as e:
+        schemas.subjects(schemas.registry_client("http://127.0.0.1:1/apis/ccompat/v7"))
+    assert "\n" not in str(e.value) and "--with registry" in str(e.value)
+
+
+def test_wire_serdes_round_trip_through_the_registry(registry, topic, value_subject):
+    ser = schemas.WireSerializer(V1, registry=registry)
+    events = datagen.payments(5)
+    frames = [ser.serialize(topic, [], e) for e in events]
+    schema_id = ser.ids[value_subject]
+    assert list(ser.ids) == [value_subject]  # registered once, topic-name strategy
+    assert schemas.versions(registry, value_subject) == [1]
+    assert all(f[:5] == b"\x00" + schema_id.to_bytes(4, "big") for f in frames)
+    assert [schemas.WireDeserializer(registry).deserialize(topic, [], f) for f in frames] == events
+    as_v2 = schemas.WireDeserializer(registry, reader_schema=V2).deserialize(topic, [], frames[0])
+    assert as_v2 == {**events[0], "channel": "unknown"}
 
 
 def test_compatibility_matrix_agrees_with_the_offline_reasoning(registry, subject):
@@ -100,12 +125,13 @@ def test_compatibility_matrix_agrees_with_the_offline_reasoning(registry, subjec
 
 
 def test_kafka_python_writes_what_confluent_kafka_reads(registry, topic, value_subject):
-    clients.recreate_topic(topic, partitions=2)
+    topics.recreate_topic(topic, partitions=2)
     events = datagen.payments(30)
     sent, refused = schemas.produce_validated(topic, events, V1, registry)
     assert (sent, refused) == (30, [])
-    schema_id = registry.version(value_subject)["id"]
-    _, deserializer = schemas.confluent_avro()
+    schema_id = registry.get_latest_version(value_subject).schema_id
+    _, _, AvroDeserializer = schemas.confluent_classes()
+    deserializer = AvroDeserializer(registry)
     got = schemas.confluent_consume(topic, 30, deserializer, group=f"{topic}-reader")
     assert sorted(got, key=lambda e: e["payment_id"]) == events
     raw, _ = schemas.read_wire(topic, schemas.WireDeserializer(registry))
@@ -116,11 +142,12 @@ def test_kafka_python_writes_what_confluent_kafka_reads(registry, topic, value_s
 
 
 def test_confluent_kafka_writes_what_kafka_python_reads(registry, topic, value_subject):
-    clients.recreate_topic(topic, partitions=1)
+    topics.recreate_topic(topic, partitions=1)
     events = datagen.payments(10, seed=9)
-    serializer, _ = schemas.confluent_avro(V1)
+    _, AvroSerializer, _ = schemas.confluent_classes()
+    serializer = AvroSerializer(registry, json.dumps(V1))
     assert schemas.confluent_produce(topic, events, serializer) == 10
-    assert registry.versions(value_subject) == [1]  # confluent-kafka registered the schema itself
+    assert schemas.versions(registry, value_subject) == [1]  # confluent-kafka registered the schema itself
     got, bad = schemas.read_wire(topic, schemas.WireDeserializer(registry))
     assert (got, bad) == (events, [])
     as_v2, _ = schemas.read_wire(topic, schemas.WireDeserializer(registry, reader_schema=V2))
@@ -128,7 +155,7 @@ def test_confluent_kafka_writes_what_kafka_python_reads(registry, topic, value_s
 
 
 def test_bad_records_are_refused_before_sending_and_bad_bytes_reported_while_reading(registry, topic, value_subject):
-    clients.recreate_topic(topic, partitions=1)
+    topics.recreate_topic(topic, partitions=1)
     events = datagen.payments(4)
     events[1] = {**events[1], "amount": "12.50"}
     sent, refused = schemas.produce_validated(topic, events, V1, registry)
@@ -142,7 +169,7 @@ def test_bad_records_are_refused_before_sending_and_bad_bytes_reported_while_rea
 
 
 def test_reading_with_a_reader_schema_that_needs_a_missing_field_is_one_line(registry, topic, value_subject):
-    clients.recreate_topic(topic, partitions=1)
+    topics.recreate_topic(topic, partitions=1)
     schemas.produce_validated(topic, datagen.payments(2), V1, registry)
     got, bad = schemas.read_wire(topic, schemas.WireDeserializer(registry, reader_schema=V3))
     assert got == [] and len(bad) == 2
@@ -159,14 +186,14 @@ def test_float_exercise_checker_accepts_the_live_answer_and_names_the_direction_
         check_float_amount_modes({"NONE", "BACKWARD"}, registry)
     with pytest.raises(AssertionError, match="not modes of this exercise"):
         check_float_amount_modes({"SIDEWAYS"}, registry)
-    assert "schemas-exercise-float" not in registry.subjects("schemas-exercise")
+    assert "schemas-exercise-float" not in schemas.subjects(registry, "schemas-exercise")
 
 
 def test_v3_exercise_checker(registry, subject, capsys):
     from kafkalab.checks.schemas import check_v3_schema
 
-    registry.register(subject, V1)
-    registry.register(subject, V2)
+    schemas.register(registry, subject, V1)
+    schemas.register(registry, subject, V2)
     with pytest.raises(AssertionError, match="risk_score has no default"):
         check_v3_schema(V3, subject, registry)
     bad_union = schemas.with_field_type(V3, "risk_score", ["null", "double"], default=0.5)
@@ -176,13 +203,13 @@ def test_v3_exercise_checker(registry, subject, capsys):
         check_v3_schema(schemas.without_field(V3, "channel"), subject, registry)
     check_v3_schema(schemas.with_field_type(V3, "risk_score", "double", default=0.0), subject, registry)
     assert "risk_score = 0.0" in capsys.readouterr().out
-    assert registry.versions(subject) == [1, 2]  # the checker registers nothing
+    assert schemas.versions(registry, subject) == [1, 2]  # the checker registers nothing
 
 
 def test_header_exercise_checker(registry, topic, value_subject, capsys):
     from kafkalab.checks.schemas import check_header_by_hand, raw_value
 
-    clients.recreate_topic(topic, partitions=1)
+    topics.recreate_topic(topic, partitions=1)
     schemas.produce_validated(topic, datagen.payments(3), V1, registry)
     data = raw_value(topic)
     right = {"schema_id": int.from_bytes(data[1:5], "big"), "payment_id": "P00000"}

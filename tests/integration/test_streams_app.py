@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from kafkalab import streams_app as sa
-from kafkalab.clients import delete_topic
+from kafkalab import streams as sa
+from kafkalab.io.topics import delete_topic
 from kafkalab.cluster.procs import pid_alive, pids_with_arg
 from kafkalab.datagen import EPOCH_MS
 

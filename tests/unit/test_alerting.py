@@ -4,21 +4,20 @@ import random
 
 import pytest
 
-from kafkalab.alerting import (
+from kafkalab.datagen import EPOCH_MS
+from kafkalab.errors import LabError
+from kafkalab.partitioner import partition_for
+from kafkalab.processing.rules import (
     MINUTE_MS,
     AlertEngine,
     PoisonMessage,
     Rules,
-    alerts_by_partition,
     alerts_table,
     first_per_id,
     incident_stream,
     minute_of,
     parse_payment,
 )
-from kafkalab.datagen import EPOCH_MS
-from kafkalab.errors import LabError
-from kafkalab.partitioner import partition_for
 
 T0 = EPOCH_MS + 3_600_000  # 10:00:00.000 UTC, a minute boundary
 
@@ -159,6 +158,16 @@ def test_incident_stream_is_ordered_and_plants_both_incidents():
     assert "amount-X0100" in {a.alert_id for a in alerts}
     assert sorted({a.rule for a in alerts}) == ["amount", "velocity"]
     assert len(alerts) == 8  # pinned: the chapter's tables show these
+
+
+def alerts_by_partition(payments, partition_of, rules=Rules()):
+    """Alerts when each partition (``partition_of(customer_id)``) has its own engine, sorted by id: what a group
+    of consumers computes, however the partitions are shared among its members."""
+    engines = {}
+    out = []
+    for p in payments:
+        out.extend(engines.setdefault(partition_of(p["customer_id"]), AlertEngine(rules)).process(p))
+    return sorted(out, key=lambda a: a.alert_id)
 
 
 @pytest.mark.parametrize("partitions", [1, 2, 3, 4, 7])

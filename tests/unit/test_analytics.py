@@ -3,9 +3,9 @@ import random
 
 import pytest
 
-from kafkalab.analytics import LiveAggregate, aggregate, merchants_table, minute_of, revenue_table, to_cents
 from kafkalab.datagen import EPOCH_MS, payments
 from kafkalab.errors import LabError
+from kafkalab.processing.analytics import LiveAggregate, aggregate, merchants_table, minute_of, revenue_table, to_cents
 
 
 def p(ts, merchant="cafe", amount=1.0):

@@ -1,11 +1,11 @@
-"""The benchmark's bookkeeping (kafkalab.bench): verdicts against the goals and the printed report.
+"""The benchmark's bookkeeping (bench/run.py): verdicts against the goals and the printed report.
 
 The measurements themselves need a broker and time; `make bench` runs them. Nothing here times anything."""
 from __future__ import annotations
 
 import pytest
 
-from kafkalab import bench
+from bench import run as bench
 
 RESULTS = {
     "cold_start": {"first_up_with_format_s": 2.4, "embedded_start_s": 1.5, "embedded_no_cds_start_s": 2.3,

@@ -1,6 +1,7 @@
 import pytest
 
 from kafkalab import config
+from kafkalab.errors import LabError
 
 
 def test_defaults_are_the_documented_ports(monkeypatch):
@@ -21,7 +22,7 @@ def test_external_bootstrap_wins(monkeypatch):
 @pytest.mark.parametrize("raw", ["abc", "0", "70000", "-5"])
 def test_bad_port_is_one_clear_line(monkeypatch, raw):
     monkeypatch.setenv("KAFKALAB_BROKER_PORT", raw)
-    with pytest.raises(SystemExit) as e:
+    with pytest.raises(LabError) as e:
         config.settings()
     msg = str(e.value)
     assert "KAFKALAB_BROKER_PORT" in msg and raw in msg and "\n" not in msg

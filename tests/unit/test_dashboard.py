@@ -1,9 +1,9 @@
 """Chapter 6's dashboard figure and widget, without Kafka."""
 import pytest
 
-from kafkalab.analytics import LiveAggregate, aggregate
-from kafkalab.dashboard import LiveDashboard, dashboard_figure
 from kafkalab.datagen import payments
+from kafkalab.processing.analytics import LiveAggregate, aggregate
+from kafkalab.widgets.dashboard import LiveDashboard, dashboard_figure
 
 
 def test_figure_shows_minutes_and_top_merchants():

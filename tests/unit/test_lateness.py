@@ -1,4 +1,4 @@
-"""Unit tests for kafkalab.lateness: every millisecond boundary of windows, watermarks and lateness.
+"""Unit tests for kafkalab.lateness (the engine and the generator): every millisecond boundary of windows, watermarks and lateness.
 
 Times here are small integers (window of 10 ms unless said otherwise) so each boundary can be read off.
 A slow, obviously-correct reference engine at the bottom checks the fast one on random streams.
@@ -10,7 +10,8 @@ import random
 
 import pytest
 
-from kafkalab.lateness import (
+from kafkalab.errors import LabError
+from kafkalab.lateness.engine import (
     END_OF_STREAM,
     NO_WATERMARK,
     Record,
@@ -21,12 +22,11 @@ from kafkalab.lateness import (
     bounded_watermark,
     check_window_params,
     compare,
-    purchase_stream,
     recompute,
     run_windows,
-    suggest_start_ms,
     window_start,
 )
+from kafkalab.lateness.generator import purchase_stream, suggest_start_ms
 
 
 def recs(*times: int, value: float = 1.0) -> list[Record]:
@@ -325,20 +325,20 @@ def test_ten_thousand_records_are_consistent():
 @pytest.mark.parametrize(
     ("window", "delay", "lateness", "message"),
     [
-        (0, 0, 0, "window size must be >= 1 ms (got 0)"),
-        (-10, 0, 0, "window size"),
-        (1.5, 0, 0, "window size must be a whole number"),
-        (10, -1, 0, "watermark delay must be >= 0 ms (got -1)"),
-        (10, 0, -5, "allowed lateness must be >= 0 ms (got -5)"),
+        (0, 0, 0, "window_ms=0: zero (allowed: a whole number of 1 or more ms)"),
+        (-10, 0, 0, "window_ms=-10"),
+        (1.5, 0, 0, "window_ms=1.5: not a whole number"),
+        (10, -1, 0, "watermark_delay_ms=-1: negative (allowed: a whole number of 0 or more ms)"),
+        (10, 0, -5, "allowed_lateness_ms=-5: negative (allowed: a whole number of 0 or more ms)"),
     ],
 )
 def test_bad_settings_are_refused_with_a_readable_message(window, delay, lateness, message):
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(LabError, match=message.replace("(", r"\(").replace(")", r"\)")):
         run_windows(recs(1), window, delay, lateness)
 
 
 def test_every_bad_setting_is_named_in_one_message():
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(LabError) as info:
         check_window_params(0, -1, -2)
     assert str(info.value).count(";") == 2
 
@@ -392,7 +392,7 @@ def test_delay_at_least_the_out_of_orderness_makes_only_held_up_records_late():
 )
 def test_generator_refuses_bad_arguments(bad):
     args = dict(n=10, seed=1, start_ms=START) | bad
-    with pytest.raises(ValueError):
+    with pytest.raises(LabError):
         purchase_stream(**args)
 
 
@@ -402,7 +402,7 @@ def test_suggested_start_is_in_the_recent_past_and_aligned():
     assert start % 3_600_000 == 0
     assert start + 10_000 * 250 * 2 <= now
     assert now - start < 3 * 86_400_000
-    with pytest.raises(ValueError, match="more than 3 days"):
+    with pytest.raises(LabError, match="more than 3 days"):
         suggest_start_ms(1_000_000, 1_000, now_ms=now)
 
 

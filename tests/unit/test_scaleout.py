@@ -2,7 +2,7 @@
 import pytest
 
 from kafkalab.errors import LabError
-from kafkalab.scaleout import Measurement, measurements_table, range_assignment
+from kafkalab.processing.scaleout import Measurement, measurements_table, range_assignment
 
 
 @pytest.mark.parametrize("partitions, consumers, expected", [

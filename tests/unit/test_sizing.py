@@ -22,11 +22,16 @@ from kafkalab.sizing import (
     results_table,
     size_workload,
     size_workloads,
-    sizing_table,
     totals,
 )
 
 RF1 = Assumptions(replication_factor=1)
+
+
+def sizing_table(workloads, units="decimal"):
+    """The table (one row per workload) and the totals of ``workloads`` under the default assumptions."""
+    results = size_workloads(workloads)
+    return results_table(results, units), totals(results)
 
 
 def _one(rate: float, size: float, peak: float = 1, **assumed) -> object:
@@ -201,10 +206,13 @@ def test_binary_units_change_names_and_values_but_not_partitions():
     assert list(table["partitions"]) == [1, 10]
 
 
-def test_inputs_may_be_numeric_text_and_exact_types():
-    w = Workload(" payments ", "10000", Decimal("1000"), Fraction(3, 2))
+def test_inputs_may_be_exact_types_but_not_text_nor_floats_for_counts():
+    w = Workload(" payments ", 10_000, Decimal("1000"), Fraction(3, 2))
     assert (w.name, w.rate, w.size_bytes, w.peak_factor) == ("payments", 10_000, 1000, 1.5)
-    assert Assumptions(replication_factor=3.0).replication_factor == 3
+    with pytest.raises(LabError, match="rate='10000'.*text, not a number"):  # the course's one rule set
+        Workload("w", "10000", 1000)
+    with pytest.raises(LabError, match="replication_factor=3.0: a float, not a whole number"):
+        Assumptions(replication_factor=3.0)
 
 
 # --- bad input: one line, naming the field and the value --------------------------------------------------

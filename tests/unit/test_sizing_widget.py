@@ -1,4 +1,4 @@
-"""Unit tests for kafkalab.sizing_widget: drive the widget without a browser and check the figure's data."""
+"""Unit tests for kafkalab.widgets.sizing: drive the widget without a browser and check the figure's data."""
 from __future__ import annotations
 
 import re
@@ -7,7 +7,7 @@ import pytest
 
 from kafkalab.errors import LabError
 from kafkalab.sizing import MB, SEED_WORKLOADS, Assumptions, Workload, size_workloads
-from kafkalab.sizing_widget import SizingWidget, sizing_figure, sizing_widget
+from kafkalab.widgets.sizing import SizingWidget, sizing_figure, sizing_widget
 
 
 def _cells(table_html: str) -> list[list[str]]:

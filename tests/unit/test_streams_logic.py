@@ -1,11 +1,11 @@
-"""The pure logic of Chapter 4 (kafkalab.streams_app, kafkalab.checks.streams): no Kafka, no JVM."""
+"""The pure logic of Chapter 4 (kafkalab.streams.reference and friends, kafkalab.checks.streams): no Kafka, no JVM."""
 from __future__ import annotations
 
 from collections import Counter
 
 import pytest
 
-from kafkalab import streams_app as sa
+from kafkalab import streams as sa
 from kafkalab.checks import streams as checks
 from kafkalab.datagen import payments
 

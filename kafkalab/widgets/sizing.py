@@ -1,6 +1,6 @@
 """The sizing calculator as a figure and an interactive widget (no Kafka needed).
 
-Taught in Chapter 9: Calculating to consume real-time data. The arithmetic lives in ``kafkalab.sizing``;
+Taught in Chapter 9: Calculating to consume real-time data. The arithmetic lives in :mod:`kafkalab.sizing`;
 this module only draws it and wires it to inputs. Live recomputation needs a running kernel (JupyterLab or
 Binder); the book shows the widget as it was last saved.
 """
@@ -14,9 +14,8 @@ from decimal import Decimal
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
-from .errors import LabError
-from .outputs import show
-from .sizing import (
+from ..errors import LabError
+from ..sizing import (
     KB,
     MB,
     SEED_WORKLOADS,
@@ -29,6 +28,7 @@ from .sizing import (
     size_workloads,
     totals,
 )
+from .outputs import show
 
 _COLOURS = {"producer": "#1f77b4", "consumer": "#d62728", "both": "#9467bd", "minimum": "#7f7f7f"}
 _MARKER_NAMES = {

@@ -1,4 +1,4 @@
-"""An event-driven alerting service: read payments, apply two rules with a little state, write alerts.
+"""The rules of the alerting service: two per-customer rules with a little state, applied to one payment at a time.
 
 Taught in Chapter 6, *Processing streaming data*.
 
@@ -16,20 +16,20 @@ The rules, per customer (the record key), judged on **event time** (the payment'
 Alert ids are deterministic (``velocity-C007-<minute start ms>``, ``amount-<payment id>``): a consumer that
 processes a record twice after a crash (at-least-once) writes the same id twice, and whoever reads the alerts
 can drop the repeat. The state is per key and all records of a key sit in one partition, so the alerts do not
-depend on how many consumers share the work: :func:`alerts_by_partition` and the tests check exactly that.
+depend on how many consumers share the work (the tests check exactly that).
 
-The pure part (:class:`Rules`, :class:`AlertEngine`, :func:`parse_payment`) needs no Kafka. The service
-(:func:`run_service`) runs it inside a consumer group through :func:`kafkalab.scaleout.run_group`.
+Everything here is pure: no Kafka. :mod:`kafkalab.processing.service` runs it inside a consumer group.
 """
 from __future__ import annotations
 
 import json
 import statistics
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
-from .errors import LabError
+from ..errors import LabError
+from ..validate import count, number
 
 MINUTE_MS = 60_000
 REQUIRED = {"payment_id": str, "customer_id": str, "merchant": str, "amount": (int, float), "ts_ms": int}
@@ -47,15 +47,11 @@ class Rules:
 
     def __post_init__(self) -> None:
         for name in ("max_per_minute", "warmup", "history", "keep_minutes"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise LabError(f"Rules({name}={value!r}): must be a whole number ≥ 1")
+            count(name, getattr(self, name), where=" in Rules")
+        number("amount_factor", self.amount_factor, low=1, low_open=True, where=" in Rules")
         if self.warmup > self.history:
             raise LabError(f"Rules(warmup={self.warmup}, history={self.history}): the warm-up cannot need more "
                            "payments than the history keeps")
-        if isinstance(self.amount_factor, bool) or not isinstance(self.amount_factor, (int, float)) \
-                or not self.amount_factor > 1:
-            raise LabError(f"Rules(amount_factor={self.amount_factor!r}): must be a number > 1")
 
 
 @dataclass(frozen=True)
@@ -159,20 +155,6 @@ class AlertEngine:
         return [a for p in payments for a in self.process(p)]
 
 
-def alerts_by_partition(payments: Iterable[Mapping], partition_of: Callable[[str], int],
-                        rules: Rules = Rules()) -> list[Alert]:
-    """Alerts when each partition (``partition_of(customer_id)``) has its own engine, sorted by id.
-
-    This is what a group of consumers computes: however the partitions are shared among members, each key's
-    records meet one engine in their original order, so the result equals one engine over the whole stream.
-    """
-    engines: dict[int, AlertEngine] = {}
-    out = []
-    for p in payments:
-        out.extend(engines.setdefault(partition_of(p["customer_id"]), AlertEngine(rules)).process(p))
-    return sorted(out, key=lambda a: a.alert_id)
-
-
 # ------------------------------------------------------------------------------------------ course data
 def incident_stream(n: int = 900, seed: int = 6) -> list[dict]:
     """The seeded payments of :func:`kafkalab.datagen.payments`, plus two planted incidents, in event-time order.
@@ -182,7 +164,7 @@ def incident_stream(n: int = 900, seed: int = 6) -> list[dict]:
 
     Planted payments have ids starting with ``X``.
     """
-    from .datagen import EPOCH_MS, payments
+    from ..datagen import EPOCH_MS, payments
 
     base = payments(n, seed=seed)
     span = n * 1500
@@ -210,32 +192,6 @@ def first_per_id(alerts: Iterable[Mapping]) -> list[dict]:
     return out
 
 
-def read_alerts(topic: str, timeout_s: float = 15.0) -> list[dict]:
-    """Every alert document in ``topic`` (all partitions, up to their current end), by partition and offset."""
-    import contextlib
-    import time
-
-    from kafka import TopicPartition
-
-    from .clients import consumer
-
-    found = []
-    with contextlib.closing(consumer(group_id=None, enable_auto_commit=False)) as c:
-        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
-        if not tps:
-            raise LabError(f"topic {topic!r} does not exist; run the cells that create it first")
-        ends = c.end_offsets(tps)
-        c.assign(tps)
-        c.seek_to_beginning(*tps)
-        deadline = time.monotonic() + timeout_s
-        while any(c.position(tp) < ends[tp] for tp in tps):
-            if time.monotonic() > deadline:
-                raise LabError(f"could not read {topic!r} to its end within {timeout_s:.0f} s")
-            for tp, records in c.poll(timeout_ms=200).items():
-                found += [(tp.partition, r.offset, json.loads(r.value)) for r in records if r.offset < ends[tp]]
-    return [doc for *_, doc in sorted(found, key=lambda f: f[:2])]
-
-
 def alerts_table(alerts: Iterable[Alert | Mapping]):
     """Alerts as a DataFrame sorted by event time then id (event time as HH:MM:SS UTC)."""
     import pandas as pd
@@ -246,87 +202,3 @@ def alerts_table(alerts: Iterable[Alert | Mapping]):
         a["time (UTC)"] = _clock(a["ts_ms"])
     cols = ["time (UTC)", "rule", "customer_id", "payment_id", "value", "threshold", "alert_id"]
     return pd.DataFrame(rows, columns=cols)
-
-
-# ------------------------------------------------------------------------------------------ the Kafka service
-class AlertWorker:
-    """One member's share of the service: parse, apply the rules, write alerts (and poison records to the DLQ).
-
-    Made by :func:`run_service` once per consumer; each worker has its own engine (its own state) and its own
-    producer, as it would in a process of its own.
-    """
-
-    def __init__(self, name: str, alerts_topic: str, dlq_topic: str, rules: Rules = Rules(), logger=None) -> None:
-        from .clients import json_producer
-
-        self.name = name
-        self.engine = AlertEngine(rules)
-        self.alerts_topic, self.dlq_topic = alerts_topic, dlq_topic
-        self.producer = json_producer(linger_ms=20)
-        self.alerts: list[Alert] = []
-        self.poison: list[tuple[int, int, str]] = []  # (partition, offset, reason)
-        self.log = logger
-
-    def handle(self, record) -> None:
-        try:
-            payment = parse_payment(record.value)
-        except PoisonMessage as exc:
-            reason = str(exc)
-            self.poison.append((record.partition, record.offset, reason))
-            self.producer.send(self.dlq_topic, key=record.key.decode() if record.key else None,
-                               value={"reason": reason, "partition": record.partition, "offset": record.offset,
-                                      "value": None if record.value is None else record.value.decode("utf-8", "replace")})
-            if self.log:
-                self.log.error("poison record at partition %d offset %d: %s", record.partition, record.offset, reason)
-            return
-        for alert in self.engine.process(payment):
-            self.alerts.append(alert)
-            self.producer.send(self.alerts_topic, key=alert.customer_id, value=alert.to_dict())
-            if self.log:
-                self.log.warning("ALERT %s", alert.detail)
-
-    def finish(self) -> None:
-        """Make sure every alert is stored before the consumer commits its offsets (at-least-once)."""
-        self.producer.flush(timeout=30)
-
-    def close(self) -> None:
-        self.producer.close(timeout=5)
-
-
-@dataclass
-class ServiceRun:
-    """What one run of the service did: the group's work split and every alert and poison record, per member."""
-
-    members: int
-    group_run: object  # kafkalab.scaleout.GroupRun
-    alerts: list[Alert]
-    poison: list[tuple[int, int, str]]
-
-    def alert_ids(self) -> list[str]:
-        return sorted(a.alert_id for a in self.alerts)
-
-
-def run_service(payments_topic: str, alerts_topic: str, dlq_topic: str, members: int, group: str,
-                rules: Rules = Rules(), logger=None, timeout_s: float = 60) -> ServiceRun:
-    """Run the service with ``members`` consumers in ``group`` until each has read its partitions to the end.
-
-    The group is deleted first (a fresh start from offset 0) and settled before any record is processed, so a
-    partition never moves between members mid-run. Returns the work split and the alerts.
-    """
-    from .scaleout import run_group
-
-    workers: list[AlertWorker] = []
-
-    def make(name: str) -> AlertWorker:
-        w = AlertWorker(name, alerts_topic, dlq_topic, rules, logger)
-        workers.append(w)
-        return w
-
-    try:
-        gr = run_group(payments_topic, members, group, make, timeout_s=timeout_s)
-    finally:
-        for w in workers:
-            w.close()
-    alerts = sorted((a for w in workers for a in w.alerts), key=lambda a: a.alert_id)
-    poison = sorted(p for w in workers for p in w.poison)
-    return ServiceRun(members, gr, alerts, poison)

@@ -1,12 +1,13 @@
-"""Central logging through Kafka: a ``logging.Handler`` that ships every log record to a topic, and a view over it.
+"""Central logging through Kafka: a ``logging`` handler that ships every log record to a topic, and a view over it.
 
 Taught in Chapter 6, *Processing streaming data*.
 
 :class:`KafkaLogHandler` turns each record into one JSON document (``time``, ``ts_ms``, ``level``, ``service``,
 ``logger``, ``message``, and ``exception`` when there is one), keyed by the service name so that one service's
-logs keep their order in one partition. It never slows down or breaks the application that logs:
+logs keep their order in one partition. It is the standard library's ``QueueHandler``: ``emit`` only puts the
+record on an in-memory queue, and a ``QueueListener`` thread hands it to a handler that owns the Kafka producer.
+So it never slows down or breaks the application that logs:
 
-* ``emit`` only puts the document on an in-memory queue; a background thread owns the producer and sends;
 * a full queue drops the record (and counts it) instead of waiting;
 * when the cluster cannot be reached, records are dropped and counted, and **one** ``RuntimeWarning`` says so
   (not one per record); the application's ``logger.info(...)`` calls carry on as if nothing happened;
@@ -20,16 +21,18 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import queue
 import threading
-import time
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
+from ..io.clients import json_producer
+from ..io.read import read_to_end
+
 LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-_STOP = object()
 
 
 def to_document(record: logging.LogRecord, service: str) -> dict:
@@ -48,63 +51,130 @@ def to_document(record: logging.LogRecord, service: str) -> dict:
     return doc
 
 
-class KafkaLogHandler(logging.Handler):
+class _Shipper(logging.Handler):
+    """The listener thread's side: owns the producer and sends each queued record's document."""
+
+    def __init__(self, owner: KafkaLogHandler, producer_overrides: dict) -> None:
+        super().__init__()
+        self.owner, self.overrides = owner, producer_overrides
+        self.producer = None
+        self.unreachable: str | None = None
+        self.thread_id: int | None = None
+
+    def _connect(self) -> None:
+        self.thread_id = threading.get_ident()
+        try:
+            self.producer = json_producer(**self.overrides)
+        except Exception as exc:  # cluster down or misconfigured: drop everything, warn once
+            self.unreachable = f"cannot reach the cluster ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.producer is None and self.unreachable is None:
+            self._connect()
+        done = getattr(record, "flushed", None)
+        if done is not None:  # a flush marker from KafkaLogHandler.flush
+            if self.producer is not None:
+                try:
+                    self.producer.flush(timeout=10)
+                except Exception as exc:
+                    self.owner._drop(0, f"flush failed ({type(exc).__name__})")
+            done.set()
+            return
+        if self.producer is None:
+            self.owner._drop(1, self.unreachable)
+            return
+        doc = record.document
+        try:
+            self.producer.send(self.owner.topic, key=doc["service"], value=doc, timestamp_ms=doc["ts_ms"]) \
+                .add_callback(self.owner._acked).add_errback(self.owner._failed)
+        except Exception as exc:  # e.g. metadata not available within max_block_ms
+            self.owner._drop(1, f"a send failed ({type(exc).__name__}: {exc})")
+
+    def close(self) -> None:
+        if self.producer is not None:
+            try:
+                self.producer.close(timeout=10)
+            except Exception:
+                pass
+            self.producer = None
+        super().close()
+
+
+class KafkaLogHandler(logging.handlers.QueueHandler):
     """Ship log records of one ``service`` to ``topic`` without ever blocking or raising into the application.
 
-    ``producer_overrides`` go to :func:`kafkalab.clients.json_producer` (for example ``bootstrap_servers``).
+    ``producer_overrides`` go to :func:`kafkalab.io.clients.json_producer` (for example ``bootstrap_servers``).
     Counters: ``sent`` (acknowledged by the broker), ``dropped`` (queue full, cluster unreachable, or a send that
     failed); ``problem`` holds the reason of the first drop.
     """
 
     def __init__(self, topic: str, service: str, level: int = logging.NOTSET, queue_size: int = 10_000,
                  **producer_overrides) -> None:
-        super().__init__(level)
+        super().__init__(queue.Queue(maxsize=queue_size))
+        self.setLevel(level)
         self.topic, self.service = topic, service
         self.sent = 0
         self.dropped = 0
         self.problem: str | None = None
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
-        self._overrides = {"linger_ms": 50, "bootstrap_timeout_ms": 3000, "max_block_ms": 3000,
-                           "request_timeout_ms": 5000, "delivery_timeout_ms": 10000, "retries": 2,
-                           **producer_overrides}
         self._count_lock = threading.Lock()
-        self._thread = threading.Thread(target=self._ship, name=f"logship-{service}", daemon=True)
-        self._thread.start()
+        self._shipper = _Shipper(self, {"linger_ms": 50, "bootstrap_timeout_ms": 3000, "max_block_ms": 3000,
+                                        "request_timeout_ms": 5000, "delivery_timeout_ms": 10000, "retries": 2,
+                                        **producer_overrides})
+        self._listener: logging.handlers.QueueListener | None = logging.handlers.QueueListener(self.queue,
+                                                                                               self._shipper)
+        self._listener.start()
 
     # -- the application's side: never blocks, never raises
     def emit(self, record: logging.LogRecord) -> None:
-        if record.name == "kafka" or record.name.startswith("kafka.") or threading.current_thread() is self._thread:
+        if record.name == "kafka" or record.name.startswith("kafka.") \
+                or threading.get_ident() == self._shipper.thread_id:
             return  # the Kafka client's own logs would feed themselves back into the handler
+        super().emit(record)  # prepare() then enqueue(); any error goes to logging's handleError, never up
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        """The queued copy, with its JSON document made here, in the thread that logged."""
+        document = to_document(record, self.service)
+        record = super().prepare(record)
+        record.document = document
+        return record
+
+    def enqueue(self, record: logging.LogRecord) -> None:
         try:
-            self._queue.put_nowait(to_document(record, self.service))
+            self.queue.put_nowait(record)
         except queue.Full:
-            self._drop(1, f"the queue of {self._queue.maxsize} records is full (the cluster is slower than the logs)")
-        except Exception:
-            self.handleError(record)  # logging's own policy: a message on stderr, never an exception
+            self._drop(1, f"the queue of {self.queue.maxsize} records is full (the cluster is slower than the logs)")
 
     def flush(self, timeout_s: float = 15.0) -> bool:
         """Wait until every record queued so far is acknowledged or dropped; False if that took over ``timeout_s``."""
-        if not self._thread.is_alive():
+        if self._listener is None:
             return True
-        done = threading.Event()
+        marker = logging.makeLogRecord({"flushed": threading.Event()})
         try:
-            self._queue.put(done, timeout=timeout_s)
+            self.queue.put(marker, timeout=timeout_s)
         except queue.Full:
             return False
-        return done.wait(timeout_s)
+        return marker.flushed.wait(timeout_s)
 
     def close(self) -> None:
-        """Flush, stop the shipping thread and close the producer (logging.shutdown() calls this at exit)."""
-        if self._thread.is_alive():
-            self.flush()
-            try:
-                self._queue.put(_STOP, timeout=5)
-            except queue.Full:
-                pass
-            self._thread.join(timeout=15)
+        """Flush, stop the listener thread and close the producer (logging.shutdown() calls this at exit)."""
+        if self._listener is not None:
+            if not self.flush():  # the cluster is too slow: what is still queued is dropped, not waited for
+                self._discard_queued()
+            self._listener.stop()
+            self._listener = None
+            self._shipper.close()
         super().close()
 
-    # -- the shipping thread
+    def _discard_queued(self) -> None:
+        while True:
+            try:
+                self.queue.get_nowait()
+            except queue.Empty:
+                return
+            self.queue.task_done()
+            self._drop(1, "closed before the cluster acknowledged it")
+
+    # -- counters, updated from the listener thread and the producer's callbacks
     def _drop(self, n: int, why: str) -> None:
         with self._count_lock:
             self.dropped += n
@@ -122,54 +192,12 @@ class KafkaLogHandler(logging.Handler):
     def _failed(self, exc) -> None:
         self._drop(1, f"a send failed ({type(exc).__name__}: {exc})")
 
-    def _ship(self) -> None:
-        from .clients import json_producer
-
-        try:
-            producer = json_producer(**self._overrides)
-        except Exception as exc:  # cluster down or misconfigured: drop everything, warn once
-            producer = None
-            reason = f"cannot reach the cluster ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})"
-        while True:
-            item = self._queue.get()
-            if item is _STOP:
-                break
-            if isinstance(item, threading.Event):
-                if producer is not None:
-                    try:
-                        producer.flush(timeout=10)
-                    except Exception as exc:
-                        self._drop(0, f"flush failed ({type(exc).__name__})")
-                item.set()
-                continue
-            if producer is None:
-                self._drop(1, reason)
-                continue
-            try:
-                producer.send(self.topic, key=item["service"], value=item,
-                              timestamp_ms=item["ts_ms"]).add_callback(self._acked).add_errback(self._failed)
-            except Exception as exc:  # e.g. metadata not available within max_block_ms
-                self._drop(1, f"a send failed ({type(exc).__name__}: {exc})")
-        if producer is not None:
-            try:
-                producer.close(timeout=10)
-            except Exception:
-                pass
-
 
 # ------------------------------------------------------------------------------------------ the aggregated view
-def read_logs(topic: str, timeout_s: float = 3.0) -> list[dict]:
+def read_logs(topic: str, timeout_s: float = 15.0) -> list[dict]:
     """Every log document in ``topic``, oldest first (by time; within one millisecond, in the order logged)."""
-    import contextlib
-
-    from .clients import consumer
-
-    found = []
-    with contextlib.closing(consumer(topic, group_id=None, value_deserializer=json.loads,
-                                     consumer_timeout_ms=int(timeout_s * 1000))) as c:
-        for record in c:
-            found.append((record.value["ts_ms"], record.partition, record.offset, record.value))
-    return [doc for *_, doc in sorted(found, key=lambda f: f[:3])]
+    found = [(r.partition, r.offset, json.loads(r.value)) for r in read_to_end(topic, timeout_s=timeout_s)]
+    return [doc for *_, doc in sorted(found, key=lambda f: (f[2]["ts_ms"], f[0], f[1]))]
 
 
 def level_counts(docs: Iterable[Mapping], bucket_ms: int | None = None):
@@ -215,13 +243,3 @@ def logs_figure(docs: Iterable[Mapping], bucket_ms: int = 1000):
                       margin=dict(t=70, l=50, r=20, b=40), legend=dict(orientation="h", y=1.08, x=0.5,
                                                                         xanchor="center"))
     return fig
-
-
-def wait_until(predicate, timeout_s: float = 10.0, every_s: float = 0.05) -> bool:
-    """Poll ``predicate()`` until it is true or ``timeout_s`` passes (for tests and the chapter's demo)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(every_s)
-    return bool(predicate())

@@ -3,6 +3,9 @@
 kafka-python 3 waits 30 s for a first connection (``bootstrap_timeout_ms``) and uses a 45 s session timeout.
 Those defaults suit production; here a stopped cluster should be reported in seconds, and a consumer that leaves
 a group should let the others take over quickly. Pass any keyword to override a default.
+
+:func:`connect` builds every client of the course; :func:`admin`, :func:`producer` and :func:`consumer` only name
+the class and its defaults.
 """
 from __future__ import annotations
 
@@ -11,10 +14,14 @@ import json
 import socket
 import warnings
 
-from .config import bootstrap_servers
-from .errors import LabError
+from ..config import bootstrap_servers
+from ..errors import LabError
 
+#: Every client: give up on an absent cluster after 5 s, on a request after 15 s.
 QUICK = {"bootstrap_timeout_ms": 5000, "request_timeout_ms": 15000}
+#: Consumers also read from the beginning, stop iterating after 5 s without a record, and leave a group quickly.
+CONSUMER_DEFAULTS = {"auto_offset_reset": "earliest", "consumer_timeout_ms": 5000, "session_timeout_ms": 10000,
+                     "heartbeat_interval_ms": 1000}
 
 
 def _not_reachable(bootstrap: str, err: Exception | None = None) -> LabError:
@@ -38,30 +45,34 @@ def _tcp_check(bootstrap: str, timeout_s: float) -> None:
     raise _not_reachable(bootstrap, last)
 
 
-def admin(**overrides):
-    """A ``KafkaAdminClient``; raises :class:`LabError` with the fix when the cluster is down."""
-    from kafka import KafkaAdminClient
+def connect(cls: type, *args, defaults: dict | None = None, **overrides):
+    """A kafka-python client of class ``cls`` (``KafkaAdminClient``, ``KafkaProducer``, ``KafkaConsumer``) on the
+    course cluster: :data:`QUICK` timeouts, then ``defaults``, then ``overrides`` (``bootstrap_servers`` included).
+
+    Raises :class:`LabError` with the fix when nothing answers at the bootstrap address.
+    """
     from kafka.errors import KafkaError
 
     bootstrap = overrides.pop("bootstrap_servers", None) or bootstrap_servers()
     _tcp_check(bootstrap, 2.0)
     try:
-        return KafkaAdminClient(bootstrap_servers=bootstrap, **{**QUICK, **overrides})
+        return cls(*args, bootstrap_servers=bootstrap, **{**QUICK, **(defaults or {}), **overrides})
     except KafkaError as e:
         raise _not_reachable(bootstrap, e) from None
+
+
+def admin(**overrides):
+    """A ``KafkaAdminClient``."""
+    from kafka import KafkaAdminClient
+
+    return connect(KafkaAdminClient, **overrides)
 
 
 def producer(**overrides):
     """A ``KafkaProducer`` (keys and values are bytes unless you pass serializers)."""
     from kafka import KafkaProducer
-    from kafka.errors import KafkaError
 
-    bootstrap = overrides.pop("bootstrap_servers", None) or bootstrap_servers()
-    _tcp_check(bootstrap, 2.0)
-    try:
-        return KafkaProducer(bootstrap_servers=bootstrap, **{**QUICK, **overrides})
-    except KafkaError as e:
-        raise _not_reachable(bootstrap, e) from None
+    return connect(KafkaProducer, **overrides)
 
 
 def json_producer(**overrides):
@@ -74,23 +85,10 @@ def json_producer(**overrides):
 
 
 def consumer(*topics: str, **overrides):
-    """A ``KafkaConsumer``: reads from the beginning by default and gives up after 5 s with no new record."""
+    """A ``KafkaConsumer`` with :data:`CONSUMER_DEFAULTS`, subscribed to ``topics`` if any are given."""
     from kafka import KafkaConsumer
-    from kafka.errors import KafkaError
 
-    bootstrap = overrides.pop("bootstrap_servers", None) or bootstrap_servers()
-    _tcp_check(bootstrap, 2.0)
-    defaults = {
-        **QUICK,
-        "auto_offset_reset": "earliest",
-        "consumer_timeout_ms": 5000,
-        "session_timeout_ms": 10000,
-        "heartbeat_interval_ms": 1000,
-    }
-    try:
-        return KafkaConsumer(*topics, bootstrap_servers=bootstrap, **{**defaults, **overrides})
-    except KafkaError as e:
-        raise _not_reachable(bootstrap, e) from None
+    return connect(KafkaConsumer, *topics, defaults=CONSUMER_DEFAULTS, **overrides)
 
 
 def describe_cluster(bootstrap: str | None = None, timeout_s: float = 5) -> dict:
@@ -99,49 +97,6 @@ def describe_cluster(bootstrap: str | None = None, timeout_s: float = 5) -> dict
     ms = int(timeout_s * 1000)
     with contextlib.closing(admin(bootstrap_servers=bootstrap, bootstrap_timeout_ms=ms, request_timeout_ms=ms)) as a:
         return a.describe_cluster()
-
-
-def recreate_topic(name: str, partitions: int = 1, replication: int = 1, configs: dict | None = None) -> None:
-    """Delete ``name`` if it exists and create it empty, so that a notebook re-run starts from the same state."""
-    import time
-
-    from kafka.admin import NewTopic
-    from kafka.errors import TopicAlreadyExistsError
-
-    delete_topic(name)
-    with contextlib.closing(admin()) as a:
-        new = NewTopic(name, partitions, replication, topic_configs=configs or {})
-        deadline = time.monotonic() + 30
-        while True:  # deletion finishes in the background; creation may briefly see the old topic
-            try:
-                a.create_topics([new])
-                break
-            except TopicAlreadyExistsError:
-                if time.monotonic() > deadline:
-                    raise LabError(f"topic {name} is still being deleted; run the cell again in a few seconds")
-                time.sleep(0.3)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # wait until every partition has a leader
-            parts = a.describe_topics([name])[0]["partitions"]
-            if len(parts) == partitions and all(p["leader_id"] >= 0 for p in parts):
-                return
-            time.sleep(0.2)
-
-
-def delete_topic(name: str) -> bool:
-    """Delete ``name`` if it exists and wait until it is gone (so it can be created again). True if it existed."""
-    import time
-
-    with contextlib.closing(admin()) as a:
-        if name not in a.list_topics():
-            return False
-        a.delete_topics([name])
-        deadline = time.monotonic() + 30
-        while name in a.list_topics():
-            if time.monotonic() > deadline:
-                raise LabError(f"topic {name} is still being deleted after 30 s; try again, or see `python -m kafkalab doctor`")
-            time.sleep(0.2)
-        return True
 
 
 @contextlib.contextmanager

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .config import REPO, settings
+from kafkalab.config import REPO, settings
 
 # below the ephemeral range (32768-60999 on Linux): a client polling a port in that range while nothing listens
 # can be given that very port as its own source port and connect to itself, which then blocks the broker's bind
@@ -61,7 +61,7 @@ def _wait_port(port: int, timeout: float = 120) -> float:
 
 
 def _ready(bootstrap: str, timeout: float = 120) -> None:
-    from .clients import describe_cluster
+    from kafkalab.io.clients import describe_cluster
 
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
@@ -85,7 +85,7 @@ def _timed_up(env: dict) -> float:
 
 def _timed_bare(java: str, cp: str, home: Path, extra: list[str]) -> float:
     """A bare ``java kafka.Kafka`` on the properties the launcher wrote, timed the same way (to DescribeCluster)."""
-    from .cluster import broker
+    from kafkalab.cluster import broker
 
     cmd = [java, "-Xms512m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", *extra,
            f"-Dkafka.logs.dir={home}/logs", f"-Dlog4j2.configurationFile={broker.JVM_DIR / 'log4j2-broker.properties'}",
@@ -110,9 +110,9 @@ def cold_start(rounds: int = 3) -> dict:
     KAFKALAB_CDS=0 and a bare java given the same archive: the ratio with CDS is what a learner gets, the ratio
     without it is the launcher's own cost, and bare-with-archive / bare shows what the archive alone brings.
     """
-    from .cluster import cds
-    from .cluster.java import find_java
-    from .cluster.maven import classpath
+    from kafkalab.cluster import cds
+    from kafkalab.cluster.java import find_java
+    from kafkalab.cluster.maven import classpath
 
     times: dict[str, list[float]] = {k: [] for k in ("first", "embedded", "embedded_no_cds", "bare", "bare_cds")}
     java, cp = find_java("broker"), classpath("broker", quiet=True)
@@ -145,7 +145,7 @@ def cold_start(rounds: int = 3) -> dict:
 
 def tool_start(runs: int = 5) -> dict:
     """One short Kafka tool (``kafka-topics --list``) with and without the tools' class archive (best of runs)."""
-    from .tools import run_tool
+    from kafkalab.cluster.tools import run_tool
 
     out = {}
     with tempfile.TemporaryDirectory(dir=REPO / "bench") as cache:
@@ -169,7 +169,7 @@ def tool_start(runs: int = 5) -> dict:
 
 # ------------------------------------------------------------------------------------------ 2. throughput
 def _perf_tool(topic: str, n: int, size: int) -> float:
-    from .tools import run_tool
+    from kafkalab.cluster.tools import run_tool
 
     out = run_tool("kafka-producer-perf-test", [
         "--topic", topic, "--num-records", str(n), "--record-size", str(size), "--throughput", "-1",
@@ -179,7 +179,7 @@ def _perf_tool(topic: str, n: int, size: int) -> float:
 
 
 def _consumer_tool(topic: str, n: int) -> float:
-    from .tools import run_tool
+    from kafkalab.cluster.tools import run_tool
 
     out = run_tool("kafka-consumer-perf-test", ["--bootstrap-server", BOOTSTRAP, "--topic", topic,
                                                  "--messages", str(n), "--timeout", "60000"]).stdout
@@ -188,7 +188,7 @@ def _consumer_tool(topic: str, n: int) -> float:
 
 
 def _kafka_python_produce(topic: str, n: int, size: int) -> float:
-    from .clients import producer
+    from kafkalab.io.clients import producer
 
     payload = b"x" * size
     with producer(bootstrap_servers=BOOTSTRAP, acks=1, linger_ms=5, batch_size=65536) as p:
@@ -200,7 +200,7 @@ def _kafka_python_produce(topic: str, n: int, size: int) -> float:
 
 
 def _kafka_python_consume(topic: str, n: int) -> float:
-    from .clients import consumer
+    from kafkalab.io.clients import consumer
 
     c = consumer(topic, bootstrap_servers=BOOTSTRAP, consumer_timeout_ms=10000, max_poll_records=5000,
                  fetch_max_bytes=50 * 1024 * 1024)
@@ -256,7 +256,7 @@ def _pure_crc(fn: str, *args) -> float:
     kafka-python falls back to its pure-Python CRC-32C: the "before" of adding the wheel, in the same run."""
     code = ("import sys; sys.modules['crc32c'] = None\n"
             "from kafka.record import util; assert util.crc32c_c is None\n"
-            f"from kafkalab import bench; print(bench.{fn}(*{args!r}))")
+            f"from bench import run; print(run.{fn}(*{args!r}))")
     res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=600)
     if res.returncode != 0:
         raise RuntimeError(res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "child failed")
@@ -264,7 +264,7 @@ def _pure_crc(fn: str, *args) -> float:
 
 
 def throughput(n_tool: int, n_client: int, n_pure: int = 10_000) -> dict:
-    from .clients import recreate_topic
+    from kafkalab.io.topics import recreate_topic
 
     out = {}
     for size in (100, 1000):
@@ -316,7 +316,8 @@ def notebooks() -> dict:
 
 # ------------------------------------------------------------------------------------------ 4. late data
 def lateness(repeats: int = 7) -> dict:
-    from .lateness import purchase_stream, run_windows
+    from kafkalab.lateness.engine import run_windows
+    from kafkalab.lateness.generator import purchase_stream
 
     out = {}
     for n in (10_000, 100_000):
@@ -346,9 +347,9 @@ def widget_latency(changes: int = 15) -> dict:
     """From a changed control to a redrawn Output, in the kernel (what the browser then draws is not counted):
     the sizing widget (one assumption changed), the replay widget on the generator alone, and the replay widget
     through Kafka as chapter 7 runs it (topic recreated, records written and read back, engine, figures)."""
-    from .lateness_plots import replay_widget
-    from .replay import topic_run_fn
-    from .sizing_widget import sizing_widget
+    from kafkalab.lateness.replay import topic_run_fn
+    from kafkalab.widgets.lateness import replay_widget
+    from kafkalab.widgets.sizing import sizing_widget
 
     sizing = sizing_widget()
     out = {"sizing": _latencies(lambda v: setattr(sizing.producer_mb, "value", v),
@@ -457,7 +458,7 @@ def report(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m kafkalab.bench", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     p.add_argument("--only", nargs="*", default=["cold_start", "throughput", "widgets", "lateness", "notebooks"],
                    choices=PARTS, metavar="PART", help=f"which benchmarks: {' '.join(PARTS)}")
     p.add_argument("--records", type=int, default=200_000, help="records for Kafka's perf tools")

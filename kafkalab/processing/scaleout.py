@@ -25,7 +25,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .errors import LabError
+from ..config import bootstrap_servers
+from ..errors import LabError
+from ..io.clients import consumer
+from ..io.groups import delete_group, settle
+from ..io.topics import end_offsets, recreate_topic
+from ..validate import count
+from ..wait import wait_until
+from .rules import AlertEngine, parse_payment
 
 #: Members leave quickly when a run ends (the broker's minimum session timeout is 6 s).
 SESSION_TIMEOUT_MS = 6000
@@ -37,9 +44,8 @@ def range_assignment(partitions: int, consumers: int) -> list[list[int]]:
     Each of ``consumers`` gets ``partitions // consumers`` consecutive partitions and the first
     ``partitions % consumers`` get one more; consumers beyond the partition count get none (they idle).
     """
-    for name, value in (("partitions", partitions), ("consumers", consumers)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise LabError(f"{name}={value!r}: must be a whole number ≥ 1")
+    count("partitions", partitions)
+    count("consumers", consumers)
     share, extra = divmod(partitions, consumers)
     out, start = [], 0
     for i in range(consumers):
@@ -92,11 +98,7 @@ def run_group(topic: str, members: int, group: str, make_worker: Callable[[str],
     """
     from kafka import TopicPartition
 
-    from .clients import consumer
-    from .monitor import delete_group, settle
-
-    if not isinstance(members, int) or isinstance(members, bool) or members < 1:
-        raise LabError(f"members={members!r}: must be a whole number ≥ 1")
+    count("members", members)
     delete_group(group)
     names = [f"member-{i + 1}" for i in range(members)]
     consumers = []
@@ -120,11 +122,8 @@ def run_group(topic: str, members: int, group: str, make_worker: Callable[[str],
                 mine = [TopicPartition(topic, p) for p in mw.partitions]
                 if mine:
                     c.seek_to_beginning(*mine)  # forget anything polled while the group settled
-                deadline = time.monotonic() + timeout_s
-                while any(c.position(tp) < ends[tp.partition] for tp in mine):
-                    if time.monotonic() > deadline:
-                        raise LabError(f"{mw.name} did not reach the end of partitions {mw.partitions} in "
-                                       f"{timeout_s:.0f} s")
+
+                def read_to_the_end() -> bool:
                     for tp, records in c.poll(timeout_ms=200).items():
                         for record in records:
                             if record.offset >= ends[tp.partition]:
@@ -132,6 +131,12 @@ def run_group(topic: str, members: int, group: str, make_worker: Callable[[str],
                             worker.handle(record)
                             mw.records += 1
                             mw.per_partition[tp.partition] += 1
+                    return all(c.position(tp) >= ends[tp.partition] for tp in mine)
+
+                if mine:
+                    wait_until(read_to_the_end, timeout_s=timeout_s, interval_s=0,
+                               what=f"{mw.name} reading partitions {mw.partitions} to their end",
+                               last_seen=lambda: f"{mw.records} records")
                 if hasattr(worker, "finish"):
                     worker.finish()  # everything written before the offsets are committed: at-least-once
                 if mine:
@@ -187,9 +192,6 @@ def _worker_main() -> int:
     """A measuring process: reads commands (JSON lines) on stdin, answers on stdout. See :class:`WorkerPool`."""
     from kafka import TopicPartition
 
-    from .alerting import AlertEngine, parse_payment
-    from .clients import consumer
-
     c = None
     out = sys.stdout
     for line in sys.stdin:
@@ -233,8 +235,9 @@ class WorkerPool:
 
     def __init__(self, size: int) -> None:
         env = {**os.environ}
-        self.procs = [subprocess.Popen([sys.executable, "-m", "kafkalab.scaleout", "worker"], stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, text=True, env=env) for _ in range(size)]
+        self.procs = [subprocess.Popen([sys.executable, "-m", "kafkalab.processing.scaleout", "worker"],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+                      for _ in range(size)]
 
     def _ask(self, proc, cmd: dict, timeout_s: float = 60) -> dict:
         proc.stdin.write(json.dumps(cmd) + "\n")
@@ -256,8 +259,6 @@ class WorkerPool:
 
     def measure_one(self, topic: str, partitions: int, consumers: int, seconds: float = 2.0) -> Measurement:
         """Let ``consumers`` processes read ``topic`` side by side for about ``seconds`` (or to its end)."""
-        from .notebook import end_offsets
-
         if consumers > len(self.procs):
             raise LabError(f"consumers={consumers}: the pool has {len(self.procs)} processes")
         ends = end_offsets(topic)
@@ -305,9 +306,6 @@ def fill_topics(prefix: str, partition_counts: Sequence[int], payments: Sequence
     confluent-kafka's producer (C, many times faster than kafka-python's at this); the reading is kafka-python.
     """
     from confluent_kafka import Producer
-
-    from .clients import recreate_topic
-    from .config import bootstrap_servers
 
     topics = {}
     p = Producer({"bootstrap.servers": bootstrap_servers(), "linger.ms": 20, "acks": 1,
@@ -385,4 +383,4 @@ def measurements_figure(results: Sequence[Measurement]):
 if __name__ == "__main__":
     if sys.argv[1:] == ["worker"]:
         raise SystemExit(_worker_main())
-    raise SystemExit("usage: python -m kafkalab.scaleout worker  (started by WorkerPool)")
+    raise SystemExit("usage: python -m kafkalab.processing.scaleout worker  (started by WorkerPool)")

@@ -1,8 +1,8 @@
 """Real-time analytics on the payment stream: revenue per event-time minute and the top merchants.
 
 Taught in Chapter 6, *Processing streaming data* (the live dashboard). The dashboard widget lives in
-:mod:`kafkalab.dashboard`; this module is the arithmetic behind it, with no Kafka and no plotting, so that it can be
-tested on its own and fed one batch at a time.
+:mod:`kafkalab.widgets.dashboard`; this module is the arithmetic behind it, with no Kafka and no plotting, so that it
+can be tested on its own and fed one batch at a time.
 
 Minutes are **event time**: a payment counts in the minute its ``ts_ms`` falls in (UTC, aligned to whole minutes),
 whenever it arrives. A payment that turns up late simply adds to an older minute: the totals are the same in any
@@ -15,7 +15,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .errors import LabError
+from ..errors import LabError
+from ..validate import count
 
 MINUTE_MS = 60_000
 
@@ -77,8 +78,7 @@ class LiveAggregate:
 
     def top_merchants(self, n: int = 5) -> list[tuple[str, float, int]]:
         """The ``n`` merchants with the most revenue: (merchant, euros, payments); ties broken by name."""
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise LabError(f"n={n!r}: ask for 1 or more merchants")
+        n = count("n", n)
         ranked = sorted(self.merchant_cents.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
         return [(m, cents / 100, self.merchant_count[m]) for m, cents in ranked]
 
@@ -95,8 +95,7 @@ def aggregate(payments: Iterable[Mapping], batch_size: int | None = None) -> Liv
     if batch_size is None:
         agg.update(items)
         return agg
-    if batch_size < 1:
-        raise LabError(f"batch_size={batch_size}: must be 1 or more")
+    batch_size = count("batch_size", batch_size)
     for i in range(0, len(items), batch_size):
         agg.update(items[i:i + batch_size])
     return agg

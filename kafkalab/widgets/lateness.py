@@ -1,6 +1,6 @@
 """Pictures and a replay widget for the late-data engine (Chapter 7: Handling late data).
 
-Two figures explain one run of :func:`kafkalab.lateness.run_windows`:
+Two figures explain one run of :func:`kafkalab.lateness.engine.run_windows`:
 
 * :func:`event_time_figure`: event time across, arrival order up, the way Akidau's *Streaming Systems* draws
   it. Every record is a dot coloured by its verdict, the watermark is a step line (its position on a row is
@@ -11,31 +11,23 @@ Two figures explain one run of :func:`kafkalab.lateness.run_windows`:
 
 :class:`LatenessReplay` (built by :func:`replay_widget`) wires both to ipywidgets controls. Where the
 records come from is injected: the chapter passes a function that writes the stream to a Kafka topic and
-reads it back; tests pass :func:`simulated_run`. Live callbacks need JupyterLab or Binder; the book shows
+reads it back (:func:`kafkalab.lateness.replay.topic_run_fn`); tests pass
+:func:`kafkalab.lateness.generator.simulated_run`. Live callbacks need JupyterLab or Binder; the book shows
 the state saved with the notebook.
 """
 from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import plotly.graph_objects as go
 
+from ..errors import LabError
+from ..lateness.engine import END_OF_STREAM, NO_WATERMARK, LatenessRun, Record, WindowComparison, compare, run_windows
+from ..lateness.generator import ReplayParams, simulated_run, suggest_start_ms
 from .outputs import show
-from .lateness import (
-    END_OF_STREAM,
-    NO_WATERMARK,
-    LatenessRun,
-    Record,
-    WindowComparison,
-    check_window_params,
-    compare,
-    purchase_stream,
-    run_windows,
-    suggest_start_ms,
-)
 
 COLOURS = {
     "on-time": "#4C78A8",
@@ -229,49 +221,6 @@ def _summary_html(summary: dict[str, float | int]) -> str:
     return f"<table><tr>{cells}</tr></table>"
 
 
-@dataclass(frozen=True)
-class ReplayParams:
-    """Everything one replay needs: how to generate the stream and how to window it."""
-
-    seed: int = 7
-    out_of_orderness_ms: int = 2_000
-    late_share: float = 0.1
-    watermark_delay_ms: int = 2_000
-    allowed_lateness_ms: int = 5_000
-    window_ms: int = 10_000
-    flush: bool = True
-    n: int = 300
-    late_by_ms: int = 15_000
-    mean_gap_ms: int = 250
-    start_ms: int = 0
-
-    def problems(self) -> list[str]:
-        """Every invalid value, one short phrase each (empty when all is well)."""
-        out = []
-        try:
-            check_window_params(self.window_ms, self.watermark_delay_ms, self.allowed_lateness_ms)
-        except ValueError as e:
-            out.append(str(e))
-        if not isinstance(self.late_share, (int, float)) or not 0.0 <= self.late_share <= 1.0:
-            out.append(f"share of late records must be within [0, 1] (got {self.late_share!r})")
-        if not isinstance(self.out_of_orderness_ms, int) or self.out_of_orderness_ms < 0:
-            out.append(f"out-of-orderness must be a whole number of ms >= 0 (got {self.out_of_orderness_ms!r})")
-        if not isinstance(self.seed, int):
-            out.append(f"seed must be a whole number (got {self.seed!r})")
-        return out
-
-    def stream_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for :func:`kafkalab.lateness.purchase_stream`."""
-        d = asdict(self)
-        keep = ("seed", "out_of_orderness_ms", "late_share", "late_by_ms", "start_ms", "mean_gap_ms", "n")
-        return {k: d[k] for k in keep}
-
-
-def simulated_run(params: ReplayParams) -> list[Record]:
-    """The stream straight from the generator, no Kafka: the default ``run_fn`` for tests and offline use."""
-    return purchase_stream(**params.stream_kwargs())
-
-
 class LatenessReplay:
     """Controls, a Replay button, a one-line status and an Output with the counts and both figures."""
 
@@ -319,7 +268,7 @@ class LatenessReplay:
         """Set any given controls, fetch the records, run the engine and redraw; on bad input keep everything."""
         for k, v in overrides.items():
             if k not in self.controls:
-                raise TypeError(f"unknown control {k!r}; choose from {sorted(self.controls)}")
+                raise LabError(f"unknown control {k!r}; choose from {sorted(self.controls)}")
             self.controls[k].value = v
         params = self.params()
         problems = params.problems()
@@ -374,10 +323,8 @@ def replay_widget(
 __all__ = [
     "COLOURS",
     "LatenessReplay",
-    "ReplayParams",
     "event_time_figure",
     "lateness_summary",
     "replay_widget",
-    "simulated_run",
     "window_totals_figure",
 ]

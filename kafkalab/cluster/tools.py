@@ -9,11 +9,11 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from .cluster import cds
-from .cluster.java import find_java
-from .cluster.maven import classpath
-from .config import JVM_DIR
-from .errors import LabError
+from ..config import JVM_DIR
+from ..errors import LabError
+from . import cds
+from .java import find_java
+from .maven import classpath
 
 #: Script name (as in Kafka's bin/ folder, without .sh) -> main class in Kafka 4.1.
 TOOLS = {

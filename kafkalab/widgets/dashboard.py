@@ -1,6 +1,7 @@
 """A live dashboard fed by a Kafka consumer: revenue per event-time minute and the top merchants.
 
-Taught in Chapter 6, *Processing streaming data*. The arithmetic is :class:`kafkalab.analytics.LiveAggregate`;
+Taught in Chapter 6, *Processing streaming data*. The arithmetic is
+:class:`kafkalab.processing.analytics.LiveAggregate`;
 this module only consumes, draws and redraws.
 
 Plotly's ``FigureWidget`` would update traces in place, but plotly 6 and later build it on ``anywidget``, which
@@ -19,8 +20,9 @@ from collections.abc import Sequence
 
 import ipywidgets as widgets
 
-from .analytics import LiveAggregate
-from .errors import LabError
+from ..io.clients import consumer, json_producer
+from ..processing.analytics import LiveAggregate
+from ..validate import number
 from .outputs import show
 
 
@@ -76,8 +78,6 @@ class LiveDashboard(widgets.VBox):
             redraw_every_s: float = 0.3) -> LiveAggregate:
         """Consume ``topic`` from its start and redraw per batch until ``expected`` payments were seen, nothing new
         came for ``idle_s``, or ``max_s`` passed. Returns the aggregate."""
-        from .clients import consumer
-
         started = last_record = time.monotonic()
         last_redraw = 0.0
         with contextlib.closing(consumer(topic, group_id=None, value_deserializer=json.loads)) as c:
@@ -105,10 +105,7 @@ def feed_in_background(topic: str, payments: Sequence[dict], per_second: float =
 
     The thread is started and returned; ``join()`` it. An error in the thread is kept in ``thread.error``.
     """
-    from .clients import json_producer
-
-    if per_second <= 0:
-        raise LabError(f"per_second={per_second}: must be > 0")
+    per_second = number("per_second", per_second, low=0, low_open=True, unit="records/s")
 
     def run() -> None:
         try:

@@ -70,12 +70,11 @@ from __future__ import annotations
 
 import heapq
 import math
-import operator
-import random
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal, NamedTuple
+
+from ..validate import check_all
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -89,8 +88,6 @@ Status = Literal["on-time", "late-accepted", "dropped"]
 Kind = Literal["first", "update", "final-flush"]
 STATUSES: Final[tuple[str, ...]] = ("on-time", "late-accepted", "dropped")
 KINDS: Final[tuple[str, ...]] = ("first", "update", "final-flush")
-
-_MS_PER_DAY: Final[int] = 86_400_000
 
 
 class Record(NamedTuple):
@@ -208,12 +205,6 @@ class LatenessRun:
 
         return pd.DataFrame(self.outcomes, columns=RecordOutcome._fields)
 
-    def results_frame(self) -> pd.DataFrame:
-        """The emitted results as a pandas DataFrame (one row per emission)."""
-        import pandas as pd
-
-        return pd.DataFrame(self.results, columns=WindowResult._fields)
-
 
 def window_start(event_time_ms: int, window_ms: int) -> int:
     """Start of the tumbling window (aligned to epoch 0) that owns ``event_time_ms``."""
@@ -225,28 +216,16 @@ def bounded_watermark(max_event_time_ms: int, watermark_delay_ms: int) -> int:
     return max_event_time_ms - watermark_delay_ms - 1
 
 
-def _whole_ms(name: str, value: object, minimum: int) -> tuple[int | None, str | None]:
-    """``value`` as an int of at least ``minimum`` ms, or a one-line complaint."""
-    try:
-        ms = operator.index(value)  # type: ignore[arg-type]  # int, numpy integer; not float, not bool-like text
-    except TypeError:
-        return None, f"{name} must be a whole number of ms (got {value!r})"
-    if ms < minimum:
-        return None, f"{name} must be >= {minimum} ms (got {ms})"
-    return ms, None
-
-
 def check_window_params(
     window_ms: object, watermark_delay_ms: object, allowed_lateness_ms: object
 ) -> tuple[int, int, int]:
-    """Validate the three engine settings; raise one ``ValueError`` naming every bad one."""
-    size, e1 = _whole_ms("window size", window_ms, 1)
-    delay, e2 = _whole_ms("watermark delay", watermark_delay_ms, 0)
-    lateness, e3 = _whole_ms("allowed lateness", allowed_lateness_ms, 0)
-    problems = [e for e in (e1, e2, e3) if e]
-    if problems:
-        raise ValueError("; ".join(problems))
-    return size, delay, lateness  # type: ignore[return-value]
+    """Validate the three engine settings (whole milliseconds); one :class:`LabError` names every bad one."""
+    size, delay, lateness = check_all(
+        window_ms=(window_ms, dict(low=1, whole=True, unit="ms")),
+        watermark_delay_ms=(watermark_delay_ms, dict(low=0, whole=True, unit="ms")),
+        allowed_lateness_ms=(allowed_lateness_ms, dict(low=0, whole=True, unit="ms")),
+    )
+    return int(size), int(delay), int(lateness)
 
 
 def _add_exact(partials: list[float], x: float) -> None:
@@ -327,7 +306,7 @@ def run_windows(
         # The record has been judged; now the watermark may move, firing and purging windows.
         if max_seen is None or t > max_seen:
             max_seen = t
-            new_wm = t - delay - 1
+            new_wm = bounded_watermark(t, delay)
             if new_wm > wm:
                 wm = new_wm
                 while to_fire and to_fire[0] + last <= wm:
@@ -414,63 +393,3 @@ def compare(run: LatenessRun, log: Iterable[Record] | None = None) -> list[Windo
             )
         )
     return rows
-
-
-def suggest_start_ms(
-    n: int, mean_gap_ms: int, *, now_ms: int | None = None, align_ms: int = 3_600_000, max_age_days: float = 3.0
-) -> int:
-    """A start for :func:`purchase_stream` whose event times all lie in the recent past (Kafka-friendly)."""
-    if now_ms is None:
-        now_ms = time.time_ns() // 1_000_000
-    span = 2 * n * mean_gap_ms + align_ms  # twice the expected span: the exponential gaps rarely exceed it
-    start = now_ms - span
-    start -= start % align_ms
-    if now_ms - start > max_age_days * _MS_PER_DAY:
-        raise ValueError(
-            f"{n} purchases {mean_gap_ms} ms apart reach back more than {max_age_days:g} days; "
-            "use fewer records or a smaller gap (old timestamps fall out of Kafka's time-based retention)"
-        )
-    return start
-
-
-def purchase_stream(
-    n: int,
-    seed: int,
-    *,
-    out_of_orderness_ms: int = 2_000,
-    late_share: float = 0.05,
-    late_by_ms: int = 30_000,
-    start_ms: int,
-    mean_gap_ms: int = 1_000,
-) -> list[Record]:
-    """A seeded stream of purchases, returned in ARRIVAL order, with event times from ``start_ms`` on.
-
-    Purchase ``i`` happens at ``t_i`` (exponential gaps, mean ``mean_gap_ms``, first at ``start_ms``) and
-    reaches us at ``t_i + jitter`` with jitter uniform in ``[0, out_of_orderness_ms]``; a share
-    ``late_share`` of purchases are held up a further ``late_by_ms`` (a phone that was offline). The list
-    is sorted by that arrival time (``processing_time_ms``). Consequence: with a watermark delay of at least
-    ``out_of_orderness_ms``, only held-up purchases can ever be late. Same arguments, same list.
-    """
-    if n < 0:
-        raise ValueError(f"n must be >= 0 (got {n})")
-    if out_of_orderness_ms < 0 or late_by_ms < 0:
-        raise ValueError("out_of_orderness_ms and late_by_ms must be >= 0")
-    if not 0.0 <= late_share <= 1.0:
-        raise ValueError(f"late_share must be within [0, 1] (got {late_share})")
-    if mean_gap_ms <= 0:
-        raise ValueError(f"mean_gap_ms must be > 0 (got {mean_gap_ms})")
-    # Only Random.random() is used, so the stream is the same on every Python version.
-    rnd = random.Random(seed).random
-    t = start_ms
-    rows: list[tuple[int, int, Record]] = []
-    for i in range(n):
-        if i:
-            t += int(-mean_gap_ms * math.log(1.0 - rnd()))
-        amount = round(2.0 + 118.0 * rnd() * rnd(), 2)
-        customer = f"customer-{int(rnd() * 40):02d}"
-        arrives = t + int(rnd() * (out_of_orderness_ms + 1))
-        if rnd() < late_share:
-            arrives += late_by_ms
-        rows.append((arrives, i, Record(t, amount, customer, arrives)))
-    rows.sort()
-    return [r for _, _, r in rows]

@@ -1,7 +1,7 @@
 """Late-data records through a real Kafka topic and back, in arrival order (Chapter 7: Handling late data).
 
-:mod:`kafkalab.lateness` judges records in the order they *arrived*. This module makes that order real: it
-writes a list of :class:`~kafkalab.lateness.Record` to a one-partition topic, in list order, with each
+:mod:`kafkalab.lateness.engine` judges records in the order they *arrived*. This module makes that order real: it
+writes a list of :class:`~kafkalab.lateness.engine.Record` to a one-partition topic, in list order, with each
 record's **event time as the Kafka record timestamp**, and reads the partition back from an offset. Each
 record read back takes its event time from the Kafka record's timestamp, never from the value:
 
@@ -25,19 +25,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import signal
 import tempfile
 import threading
-import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
-from .clients import admin, consumer, producer, quiet_imports, recreate_topic
-from .config import bootstrap_servers
-from .errors import LabError
-from .lateness import Record, WindowTotal
-from .lateness_plots import ReplayParams, simulated_run
+from ..config import bootstrap_servers
+from ..errors import LabError
+from ..io.clients import consumer, producer, quiet_imports
+from ..io.quix import bounded_run
+from ..io.read import read_to_end
+from ..io.topics import recreate_topic
+from .engine import Record, WindowTotal
+from .generator import ReplayParams, simulated_run
 
 #: Topic settings for records stamped with past event times (see the module docstring).
 TOPIC_CONFIGS: dict[str, str] = {
@@ -115,33 +115,14 @@ def _to_record(msg) -> Record:
     )
 
 
-def _require_topic(c, topic: str) -> None:
-    """Fail with the fix when ``topic`` has no partition 0 (reading it would otherwise wait for a timeout)."""
-    if 0 not in (c.partitions_for_topic(topic) or set()):
-        raise LabError(f"topic {topic} does not exist (yet): create it with replay.create_topic({topic!r})")
+def _missing(topic: str) -> str:
+    return f"create it with replay.create_topic({topic!r})"
 
 
 def read_records(topic: str, *, from_offset: int = 0, timeout_s: float = 15.0) -> list[Record]:
     """Partition 0 of ``topic`` from ``from_offset`` to its current end, in offset (= arrival) order."""
-    from kafka import TopicPartition
-
-    tp = TopicPartition(topic, 0)
-    out: list[Record] = []
-    with contextlib.closing(consumer(group_id=None, enable_auto_commit=False)) as c:
-        _require_topic(c, topic)
-        end = c.end_offsets([tp])[tp]
-        c.assign([tp])
-        c.seek(tp, from_offset)
-        deadline = time.monotonic() + timeout_s
-        while c.position(tp) < end:
-            if time.monotonic() > deadline:
-                raise LabError(f"read {len(out)} records of {topic} in {timeout_s:g} s but the partition ends at "
-                               f"offset {end}; is the broker overloaded?")
-            for msgs in c.poll(timeout_ms=500).values():
-                for msg in msgs:
-                    if msg.offset < end:
-                        out.append(_to_record(msg))
-    return out
+    return [_to_record(m) for m in read_to_end(topic, partitions=[0], start={0: from_offset}, timeout_s=timeout_s,
+                                               missing_fix=_missing(topic))]
 
 
 def offset_for_time(topic: str, timestamp_ms: int) -> int | None:
@@ -150,7 +131,8 @@ def offset_for_time(topic: str, timestamp_ms: int) -> int | None:
 
     tp = TopicPartition(topic, 0)
     with contextlib.closing(consumer(group_id=None, enable_auto_commit=False)) as c:
-        _require_topic(c, topic)
+        if 0 not in (c.partitions_for_topic(topic) or set()):
+            raise LabError(f"topic {topic} does not exist (yet); {_missing(topic)}")
         found = c.offsets_for_times({tp: int(timestamp_ms)}, timeout_ms=10_000)[tp]
     return None if found is None else found.offset
 
@@ -174,7 +156,7 @@ def round_trip(topic: str, records: Sequence[Record], *, key: str | None = None)
 
 
 def topic_run_fn(topic: str) -> Callable[[ReplayParams], list[Record]]:
-    """A ``run_fn`` for :func:`kafkalab.lateness_plots.replay_widget`: generate, go through ``topic``, read back."""
+    """A ``run_fn`` for :func:`kafkalab.widgets.lateness.replay_widget`: generate, go through ``topic``, read back."""
 
     def run(params: ReplayParams) -> list[Record]:
         return round_trip(topic, simulated_run(params))
@@ -198,31 +180,8 @@ def publish_json(topic: str, key: str, value: dict, *, timestamp_ms: int | None 
 
 def read_json(topic: str) -> list[tuple[int, str, dict]]:
     """Every record of partition 0 of ``topic`` as ``(offset, key, value)``."""
-    from kafka import TopicPartition
-
-    tp = TopicPartition(topic, 0)
-    out = []
-    with contextlib.closing(consumer(group_id=None, enable_auto_commit=False)) as c:
-        _require_topic(c, topic)
-        end = c.end_offsets([tp])[tp]
-        c.assign([tp])
-        c.seek_to_beginning(tp)
-        deadline = time.monotonic() + 15
-        while c.position(tp) < end and time.monotonic() < deadline:
-            for msgs in c.poll(timeout_ms=500).values():
-                out += [(m.offset, m.key.decode(), json.loads(m.value)) for m in msgs if m.offset < end]
-    return out
-
-
-def _delete_group(group: str) -> None:
-    """Remove the run's consumer group (its committed offsets) so runs leave nothing behind; best effort."""
-    with contextlib.suppress(Exception), contextlib.closing(admin()) as a:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # the group is deletable once its last member has left
-            errors = [err for _, err in a.delete_groups([group]) if err is not None and err.errno != 0]
-            if not errors or "GroupIdNotFound" in type(errors[0]).__name__:
-                return
-            time.sleep(0.3)
+    return [(m.offset, m.key.decode(), json.loads(m.value))
+            for m in read_to_end(topic, partitions=[0], missing_fix=_missing(topic))]
 
 
 class LateRecord(NamedTuple):
@@ -251,54 +210,47 @@ def quix_window_totals(
 ) -> QuixWindows:
     """Run a Quix Streams tumbling-window sum with ``.final()`` over ``topic`` from offset 0, then stop.
 
-    One bounded run: a fresh consumer group (deleted afterwards), ``auto_offset_reset="earliest"``, state in a
-    temporary folder, no changelog topics, and ``app.run(timeout=idle_timeout_s)``, which returns once no new
-    message has arrived for that long; a timer stops the application after ``max_runtime_s`` whatever happens.
-    Records need a key (Quix ignores keyless ones) and are windowed per key.
+    One bounded run (:func:`kafkalab.io.quix.bounded_run`: a fresh consumer group, deleted afterwards),
+    ``auto_offset_reset="earliest"``, state in a temporary folder, no changelog topics, and
+    ``app.run(timeout=idle_timeout_s)``, which returns once no new message has arrived for that long; a timer
+    stops the application after ``max_runtime_s`` whatever happens. Records need a key (Quix ignores keyless
+    ones) and are windowed per key.
     """
     with quiet_imports():
         from quixstreams import Application
         from quixstreams.dataframe.windows import Count, Sum
 
-    group = f"late-quix-{uuid.uuid4().hex[:8]}"
     late: list[LateRecord] = []
 
     def on_late(value, key, timestamp_ms, late_by_ms, start, end, name, topic_name, partition, offset) -> bool:
         late.append(LateRecord(offset, timestamp_ms, start, end, late_by_ms))
         return False  # we keep the record ourselves; no log line per late record
 
-    saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    try:
-        with tempfile.TemporaryDirectory(prefix="late-quix-state-") as state_dir:
-            app = Application(
-                broker_address=bootstrap_servers(),
-                consumer_group=group,
-                auto_offset_reset="earliest",
-                state_dir=state_dir,
-                use_changelog_topics=False,
-                auto_create_topics=False,
-                loglevel="WARNING",
-                broker_availability_timeout=30,
-            )
-            sdf = app.dataframe(app.topic(topic, value_deserializer="json"))
-            sdf = sdf.apply(lambda v: v["amount"])
-            sdf = (
-                sdf.tumbling_window(duration_ms=window_ms, grace_ms=grace_ms, on_late=on_late)
-                .agg(total=Sum(), count=Count())
-                .final()
-            )
-            watchdog = threading.Timer(max_runtime_s, app.stop)  # in case it never gets its partition
-            watchdog.start()
-            try:
-                rows = app.run(timeout=idle_timeout_s)
-            finally:
-                stopped_by_watchdog = not watchdog.is_alive()
-                watchdog.cancel()
-    finally:
-        # app.run() installs its own SIGINT/SIGTERM handlers; give the kernel its own back
-        signal.signal(signal.SIGINT, saved[0])
-        signal.signal(signal.SIGTERM, saved[1])
-        _delete_group(group)
+    with bounded_run("late-quix") as group, tempfile.TemporaryDirectory(prefix="late-quix-state-") as state_dir:
+        app = Application(
+            broker_address=bootstrap_servers(),
+            consumer_group=group,
+            auto_offset_reset="earliest",
+            state_dir=state_dir,
+            use_changelog_topics=False,
+            auto_create_topics=False,
+            loglevel="WARNING",
+            broker_availability_timeout=30,
+        )
+        sdf = app.dataframe(app.topic(topic, value_deserializer="json"))
+        sdf = sdf.apply(lambda v: v["amount"])
+        sdf = (
+            sdf.tumbling_window(duration_ms=window_ms, grace_ms=grace_ms, on_late=on_late)
+            .agg(total=Sum(), count=Count())
+            .final()
+        )
+        watchdog = threading.Timer(max_runtime_s, app.stop)  # in case it never gets its partition
+        watchdog.start()
+        try:
+            rows = app.run(timeout=idle_timeout_s)
+        finally:
+            stopped_by_watchdog = not watchdog.is_alive()
+            watchdog.cancel()
     if stopped_by_watchdog:
         raise LabError(f"the Quix Streams application did not finish reading {topic} within {max_runtime_s:g} s; "
                        "is the broker overloaded? (`python -m kafkalab doctor`)")
