@@ -83,6 +83,41 @@ def create(name: str, config: dict, initial_state: str = "RUNNING") -> dict:
     return call("POST", "/connectors", body)
 
 
+def validate(config: dict, name: str = "validate-only") -> list[str]:
+    """Ask the worker to check a connector config without creating anything
+    (``PUT /connector-plugins/<class>/config/validate``); returns one ``"setting: problem"`` line per error."""
+    cls = config.get("connector.class")
+    if not cls:
+        return ["connector.class: missing; name the connector's Java class"]
+    answer = call("PUT", f"/connector-plugins/{quote(str(cls), safe='')}/config/validate",
+                  {"name": name, **{k: str(v) for k, v in config.items()}})
+    values = [c.get("value") or {} for c in answer.get("configs", [])]
+    return [f"{v['name']}: {' '.join(v['errors'])}" for v in values if v.get("errors")]
+
+
+def check_config(config: dict, name: str = "validate-only") -> None:
+    """Raise one LabError line naming every invalid setting of ``config`` (Connect's own words), else return."""
+    problems = validate(config, name)
+    if problems:
+        raise LabError(f"invalid config for {config.get('connector.class', '?')}: {'; '.join(problems)}; "
+                       f"fix these settings and create the connector again")
+
+
+def failure(name: str, s: dict | None = None) -> str | None:
+    """One line for a connector whose connector or task FAILED (exception and root cause from the REST status,
+    ``s`` if already fetched, and the fix), or None if nothing failed."""
+    s = s or status(name)
+    failed = [("connector", s["connector"])] if s["connector"]["state"] == "FAILED" else []
+    failed += [(f"task {t['id']}", t) for t in s.get("tasks", []) if t["state"] == "FAILED"]
+    if not failed:
+        return None
+    what, st = failed[0]
+    lines = causes(st.get("trace", ""))
+    cause = f" (root cause: {lines[-1].removeprefix('Caused by: ')})" if len(lines) > 1 else ""
+    return (f"{name} {what} FAILED: {lines[0]}{cause}; fix the cause (a config change: PUT "
+            f"/connectors/{name}/config), then restart it (POST /connectors/{name}/restart?includeTasks=true)")
+
+
 def config(name: str) -> dict:
     """The configuration the worker stored for ``name``."""
     return call("GET", _path(name, "/config"))
@@ -274,13 +309,20 @@ def wait_for_lines(path: str | Path, n: int, timeout_s: float = 30) -> list[str]
 
 def read_values(topic: str, limit: int | None = None, timeout_s: float = 15) -> list[str]:
     """The values of ``topic``'s records as text, up to its current end, partition by partition (no group)."""
+    out = [None if r.value is None else r.value.decode() for r in read_records(topic, timeout_s)]
+    return out if limit is None else out[:limit]
+
+
+def read_records(topic: str, timeout_s: float = 15) -> list:
+    """``topic``'s records (kafka-python ``ConsumerRecord``: key, value, headers, ...) up to its current end,
+    partition by partition (no group)."""
     import contextlib
 
     from kafka import TopicPartition
 
     from .clients import consumer
 
-    out: list[str] = []
+    out: list = []
     with contextlib.closing(consumer(enable_auto_commit=False, group_id=None)) as c:
         parts = sorted(c.partitions_for_topic(topic) or [])
         if not parts:
@@ -297,5 +339,5 @@ def read_values(topic: str, limit: int | None = None, timeout_s: float = 15) -> 
             for tp, records in c.poll(timeout_ms=500).items():
                 by_part[tp.partition].extend(r for r in records if r.offset < ends[tp])
     for p in parts:
-        out.extend(None if r.value is None else r.value.decode() for r in by_part[p])
-    return out if limit is None else out[:limit]
+        out.extend(by_part[p])
+    return out
