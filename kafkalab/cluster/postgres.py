@@ -330,8 +330,10 @@ class Postgres(Service):
         return sorted(found)
 
     def _clear_leftovers(self, data: Path) -> None:
-        """After a killed server: let its orphaned children end (they notice and exit), and drop its stale
-        postmaster.pid (a new process could have been given that pid, and PostgreSQL would then refuse to start)."""
+        """After a killed server: let its orphaned children end (they notice and exit), then drop its lock files,
+        postmaster.pid and the socket's ``.s.PGSQL.<port>.lock``. PostgreSQL itself would refuse to start while the
+        pid they name looks alive, and in a container whose first process does not reap orphans the killed server
+        stays a zombie (a pid that still answers) until the container ends."""
         left = self.server_processes(data)
         if left:
             for pid in left:
@@ -345,6 +347,8 @@ class Postgres(Service):
                 wait_until(lambda: not self.server_processes(data), timeout_s=5, what="the old server's processes "
                            "ending after SIGKILL", fix="stop them by hand (`ps -ef | grep postgres`)")
         (data / "postmaster.pid").unlink(missing_ok=True)
+        for leftover in self.socket_dir.glob(".s.PGSQL.*"):
+            leftover.unlink(missing_ok=True)
 
     # -- stop
     def stop(self, quiet: bool = False) -> bool:
