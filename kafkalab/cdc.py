@@ -168,7 +168,7 @@ def drop_stale_slots() -> list[str]:
                 try:
                     conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
                     dropped.append(f"slot {slot}")
-                except psycopg.errors.ObjectInUse:  # a connector picked it up in the meantime
+                except (psycopg.errors.ObjectInUse, psycopg.errors.UndefinedObject):  # picked up or gone meanwhile
                     pass
         live = {s for (s,) in conn.execute("SELECT slot_name FROM pg_replication_slots").fetchall()}
         pubs = conn.execute("SELECT pubname FROM pg_publication WHERE starts_with(pubname, %s)",
@@ -288,8 +288,10 @@ def drop_source(source: Source, topics: bool = True) -> None:
         return all(not s["active"] for s in slots() if s["slot"] == source.slot)
 
     wait_until(slot_gone_or_idle, timeout_s=30, what=f"slot {source.slot} released")
+    import psycopg
+
     with contextlib.closing(pg_connect()) as conn:
-        if conn.execute("SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", (source.slot,)).fetchone():
+        with contextlib.suppress(psycopg.errors.UndefinedObject):  # the stopping task may drop it at the same time
             conn.execute("SELECT pg_drop_replication_slot(%s)", (source.slot,))
         conn.execute(f'DROP PUBLICATION IF EXISTS "{source.publication}"')
     if topics:
@@ -631,3 +633,63 @@ def commit_to_sink(change: Callable[[int], None], landed: Callable[[], set[int]]
     if errors:
         raise LabError(f"reading the sink failed during the measurement: {errors[0]}")
     return Latency([max(0.0, (seen[i] - committed[i]) * 1000) for i in range(n)])
+
+
+def latency_replica(n: int = 50, gap_s: float = 0.05) -> Latency:
+    """Commit-to-row latency of the plain CDC path: a table -> Debezium -> Kafka -> JDBC sink -> a copy of the table.
+    Each of ``n`` inserts is its own transaction; everything is created for the run and removed afterwards."""
+    run = new_run_id()
+    schema = f"bench_{run}"
+    execute(f"CREATE SCHEMA {schema}; CREATE TABLE {schema}.items (id INT PRIMARY KEY, v INT NOT NULL); "
+            f"CREATE TABLE {schema}.items_copy (id INT PRIMARY KEY, v INT NOT NULL)")
+    source = sink = None
+    try:
+        source = create_source([f"{schema}.items"], run=run)
+        sink = create_sink([source.topic(f"{schema}.items")], f"{schema}.items_copy", run=run, dlq=False)
+        return commit_to_sink(lambda i: execute(f"INSERT INTO {schema}.items VALUES (%s, %s)", (i, i)),
+                              lambda: {r[0] for r in rows(f"SELECT id FROM {schema}.items_copy")}, n, gap_s)
+    finally:
+        if sink:
+            drop_sink(sink)
+        if source:
+            drop_source(source)
+        drop_schema(schema)
+
+
+def latency_flink(n: int = 50, gap_s: float = 0.05, t_env=None) -> Latency:
+    """Commit-to-row latency of the whole path: a payment committed -> Debezium -> Kafka -> Flink SQL (join with
+    customers, revenue per country) -> Kafka -> JDBC sink -> the revenue table. Each of ``n`` payments (one
+    transaction each) raises the UK's payment count by one; the sink row shows which have landed."""
+    from .flinksql import table_env
+
+    run = new_run_id()
+    schema = f"bench_{run}"
+    tables = create_shop(schema)
+    target = f"{schema}.revenue_by_country"
+    out_topic = f"cdc-{run}-revenue"
+    source = sink = job = None
+    try:
+        source = create_source(tables, run=run)
+        create_revenue_table(target)
+        sink = create_sink([out_topic], target, run=run, dlq=False, evolve=False)
+        job = start_job(t_env or table_env(), revenue_statements(source, schema, out_topic))
+        wait_until_same(f"SELECT country, revenue, payments FROM {target}",
+                        REVENUE_SOURCE_SQL.format(schema=schema), what="the first revenue rows")
+        (base,) = rows(f"SELECT payments FROM {target} WHERE country = 'UK'").pop()
+        uk = next(c[0] for c in CUSTOMERS if c[2] == "UK")
+
+        def landed() -> set[int]:
+            found = rows(f"SELECT payments FROM {target} WHERE country = 'UK'")
+            return set(range(found.pop()[0] - base)) if found else set()
+
+        return commit_to_sink(lambda i: execute(f"INSERT INTO {schema}.payments VALUES (%s, %s, 1.00)",
+                                                (100_000 + i, uk)), landed, n, gap_s)
+    finally:
+        if job is not None:
+            stop_job(job)
+        if sink:
+            drop_sink(sink)
+        if source:
+            drop_source(source)
+        _delete_topics([out_topic])
+        drop_schema(schema)
