@@ -486,14 +486,27 @@ def upsert_options(topic: str) -> str:
     return "WITH (\n" + ",\n".join(f"  '{k}' = '{v}'" for k, v in opts.items()) + "\n)"
 
 
+def struct_schema(name: str | None, fields: list[tuple[str, str]]) -> dict:
+    """Connect's JSON description of a struct of required fields: (field name, Connect type such as ``int32``,
+    ``int64``, ``double``, ``string``, ``boolean``)."""
+    schema = {"type": "struct", "optional": False,
+              "fields": [{"field": f, "type": t, "optional": False} for f, t in fields]}
+    return {**schema, "name": name} if name else schema
+
+
+def envelope(payload: dict, types: dict[str, str], name: str | None = None) -> bytes:
+    """A record key or value in Connect's JSON envelope, ``{"schema": …, "payload": …}``, as JsonConverter with
+    ``schemas.enable=true`` reads it; ``types`` maps each field to its Connect type."""
+    return json.dumps({"schema": struct_schema(name, list(types.items())), "payload": payload}).encode()
+
+
 def connect_json(struct: str, fields: list[tuple[str, str, str]]) -> str:
     """A Flink SQL expression building Connect's JSON envelope for one row: ``{"schema": <struct>, "payload": …}``.
 
     ``fields`` are (field name, Connect type such as ``string``/``int64``/``double``, SQL expression). The schema is
     a constant; the payload is ``JSON_OBJECT`` over the expressions, so values are escaped by Flink.
     """
-    schema = {"type": "struct", "name": struct, "optional": False,
-              "fields": [{"field": f, "type": t, "optional": False} for f, t, _ in fields]}
+    schema = struct_schema(struct, [(f, t) for f, t, _ in fields])
     constant = json.dumps({"schema": schema}, separators=(",", ":"))[:-1]  # '{"schema":{...}' without the last }
     payload = "JSON_OBJECT(" + ", ".join(f"'{f}' VALUE {expr}" for f, _, expr in fields) + ")"
     return "'" + (constant + ',"payload":').replace("'", "''") + "' || " + payload + " || '}'"

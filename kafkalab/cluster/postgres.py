@@ -251,7 +251,7 @@ class Postgres(Service):
         if not parent.exists():
             parent.mkdir(parents=True)
             _chown(parent, user)  # the fallback folder under postgres's home belongs to that user
-        tmp = parent / f".{data.name}.initdb"
+        tmp = parent / f".{data.name}.initdb-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(mode=0o700)
         _chown(tmp, user)
@@ -266,7 +266,12 @@ class Postgres(Service):
         with open(tmp / "postgresql.conf", "a") as conf:
             conf.write("\n# The course's settings (kafkalab/cluster/postgresql.conf.template), rewritten at each start\n"
                        "include_if_exists = 'kafkalab.conf'\n")
-        tmp.rename(data)
+        try:
+            tmp.rename(data)
+        except OSError:  # another `up` finished its initdb first: use that one
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not (data / "PG_VERSION").exists():
+                raise
 
     def _configure(self, data: Path, user: pwd.struct_passwd | None) -> None:
         sockets = self.socket_dir

@@ -3,7 +3,6 @@ Flink SQL. Each test captures its own schema with run-unique connector, slot, pu
 removes them at teardown. PostgreSQL and Connect are started here if the course cluster does not run them yet."""
 from __future__ import annotations
 
-import json
 import re
 import uuid
 
@@ -122,26 +121,31 @@ def test_the_jdbc_sink_upserts_by_key_and_deletes(lab):
     assert cdc.rows(f"SELECT count(*), count(DISTINCT id) FROM {replica}") == {(len(copied), len(copied))}
 
 
-def envelope(schema_fields: list[tuple[str, str]], payload: dict) -> bytes:
-    schema = {"type": "struct", "optional": False,
-              "fields": [{"field": f, "type": t, "optional": False} for f, t in schema_fields]}
-    return json.dumps({"schema": schema, "payload": payload}).encode()
+def input_topic(lab, what: str) -> str:
+    """A fresh topic for records the test writes itself, and the test's schema (empty) for the sink's table."""
+    topic = f"test-cdc-{what}-{lab['run']}"
+    clients.recreate_topic(topic)
+    lab["topics"].append(topic)
+    cdc.execute(f"CREATE SCHEMA {lab['schema']}")
+    return topic
+
+
+def send_points(topic: str, *records: tuple[int, int | None]) -> None:
+    """(id, points) records in Connect's JSON envelope; points None sends a value that is not JSON at all."""
+    with clients.producer() as p:
+        for i, pts in records:
+            key = cdc.envelope({"id": i}, {"id": "int32"})
+            value = b"this is not JSON" if pts is None else cdc.envelope({"id": i, "points": pts},
+                                                                         {"id": "int32", "points": "int32"})
+            p.send(topic, key=key, value=value)
+        p.flush()
 
 
 def test_a_poison_record_goes_to_the_dead_letter_topic_with_its_error(lab):
-    topic = f"test-cdc-dlq-in-{lab['run']}"
-    clients.recreate_topic(topic)
-    lab["topics"].append(topic)
+    topic = input_topic(lab, "dlq-in")
     table = f"{lab['schema']}.scores"
-    cdc.execute(f"CREATE SCHEMA {lab['schema']}")
     s = sink(lab, [topic], table, dlq=True)
-    key = lambda i: envelope([("id", "int32")], {"id": i})  # noqa: E731
-    value = lambda i, pts: envelope([("id", "int32"), ("points", "int32")], {"id": i, "points": pts})  # noqa: E731
-    with clients.producer() as p:
-        p.send(topic, key=key(1), value=value(1, 10))
-        p.send(topic, key=key(2), value=b"this is not JSON")  # the poison record
-        p.send(topic, key=key(3), value=value(3, 30))
-        p.flush()
+    send_points(topic, (1, 10), (2, None), (3, 30))  # the second is the poison record
     cdc.wait_until_same(f"SELECT id, points FROM {table}", "SELECT * FROM (VALUES (1, 10), (3, 30)) AS v",
                         what="the two good records written")
     (letter,) = wait_until(lambda: cdc.dead_letters(s.dlq), timeout_s=30, what="a dead letter")
@@ -164,20 +168,14 @@ def test_an_invalid_config_is_refused_in_one_line_before_anything_is_created(lab
 
 
 def test_a_failed_task_is_found_through_rest_then_fixed_and_restarted(lab):
-    topic = f"test-cdc-fail-in-{lab['run']}"
-    clients.recreate_topic(topic)
-    lab["topics"].append(topic)
+    topic = input_topic(lab, "fail-in")
     table = f"{lab['schema']}.points"
-    cdc.execute(f"CREATE SCHEMA {lab['schema']}")
     # schema.evolution=none: the sink may not create the table, and it does not exist
     name = f"cdc-sink-{lab['run']}"
     cfg = cdc.sink_config([topic], table, evolve=False)
     connect.create(name, cfg)
     lab["sinks"].append(cdc.Sink(name, (topic,), table))
-    with clients.producer() as p:
-        p.send(topic, key=envelope([("id", "int32")], {"id": 1}),
-               value=envelope([("id", "int32"), ("points", "int32")], {"id": 1, "points": 5}))
-        p.flush()
+    send_points(topic, (1, 5))
     connect.wait_for_failure(name, timeout_s=60)
     line = connect.failure(name)
     assert line.startswith(f"{name} task 0 FAILED: ") and "\n" not in line

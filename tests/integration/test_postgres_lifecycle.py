@@ -1,7 +1,8 @@
 """Lifecycle guarantees of the PostgreSQL service, against the real server, through the CLI a learner uses.
 
 Like test_services_lifecycle.py, these run their own broker and server with their own data folder. Their ports are
-the course ports of this shell (KAFKALAB_*_PORT, or the defaults) plus 200, so they never meet the course cluster.
+derived from the course ports of this shell (KAFKALAB_*_PORT, or the defaults), so that they never meet that
+cluster, and kept below 32768: Linux hands out 32768-60999 as clients' source ports (CONTRIBUTING.md).
 """
 from __future__ import annotations
 
@@ -24,8 +25,14 @@ import ownlab  # tests/integration/ownlab.py (pytest puts this folder on sys.pat
 
 pytestmark = pytest.mark.lifecycle
 
-OFFSET = 200
-PORTS_HERE = {f"KAFKALAB_{name.upper()}_PORT": int(os.environ.get(f"KAFKALAB_{name.upper()}_PORT") or PORTS[name]) + OFFSET
+
+
+def spare(port: int) -> int:
+    """A port of this test's own, below the ephemeral range: 34432 -> 20432, 5433 -> 16433."""
+    return port - 14000 if port >= 32768 else port + 11000
+
+
+PORTS_HERE = {f"KAFKALAB_{name.upper()}_PORT": spare(int(os.environ.get(f"KAFKALAB_{name.upper()}_PORT") or PORTS[name]))
               for name in ("broker", "controller", "postgres")}
 PG_PORT = PORTS_HERE["KAFKALAB_POSTGRES_PORT"]
 lab = ownlab.lab

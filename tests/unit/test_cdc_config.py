@@ -89,3 +89,11 @@ def test_latency_summary():
     lat = cdc.Latency([float(x) for x in range(1, 101)])
     assert lat.median_ms == 50.5 and lat.p95_ms == 95.0
     assert lat.summary() == {"n": 100, "median_ms": 50.5, "p95_ms": 95.0, "max_ms": 100.0}
+
+
+def test_envelope_is_what_jsonconverter_reads():
+    record = json.loads(cdc.envelope({"id": 7, "name": "x"}, {"id": "int32", "name": "string"}, name="row"))
+    assert record["payload"] == {"id": 7, "name": "x"}
+    assert record["schema"]["name"] == "row" and record["schema"]["type"] == "struct"
+    assert [(f["field"], f["type"]) for f in record["schema"]["fields"]] == [("id", "int32"), ("name", "string")]
+    assert "name" not in json.loads(cdc.envelope({"id": 1}, {"id": "int32"}))["schema"]
