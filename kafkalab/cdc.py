@@ -118,15 +118,26 @@ def drop_schema(schema: str) -> None:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
+def _table(table: str):
+    """``schema.table`` (or ``table``) as a quoted SQL identifier."""
+    from psycopg import sql
+
+    return sql.Identifier(*table.split(".", 1))
+
+
+def _drop_publication(name: str):
+    from psycopg import sql
+
+    return sql.SQL("DROP PUBLICATION IF EXISTS {}").format(sql.Identifier(name))
+
+
 def replica_identity_full(table: str) -> None:
     """Make UPDATE and DELETE events carry the whole old row (``before``), which Flink's changelog reading needs;
     by default PostgreSQL logs only the old primary key."""
     from psycopg import sql
 
-    schema, _, name = table.rpartition(".")
-    ident = sql.Identifier(schema, name) if schema else sql.Identifier(name)
     with contextlib.closing(pg_connect()) as conn:
-        conn.execute(sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(ident))
+        conn.execute(sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(_table(table)))
 
 
 # ----------------------------------------------------------------------------------------- slots and publications
@@ -175,7 +186,7 @@ def drop_stale_slots() -> list[str]:
                             (SLOT_PREFIX,)).fetchall()
         for (pub,) in pubs:
             if pub not in in_use and pub not in live:
-                conn.execute(f'DROP PUBLICATION IF EXISTS "{pub}"')
+                conn.execute(_drop_publication(pub))
                 dropped.append(f"publication {pub}")
     return dropped
 
@@ -293,7 +304,7 @@ def drop_source(source: Source, topics: bool = True) -> None:
     with contextlib.closing(pg_connect()) as conn:
         with contextlib.suppress(psycopg.errors.UndefinedObject):  # the stopping task may drop it at the same time
             conn.execute("SELECT pg_drop_replication_slot(%s)", (source.slot,))
-        conn.execute(f'DROP PUBLICATION IF EXISTS "{source.publication}"')
+        conn.execute(_drop_publication(source.publication))
     if topics:
         _delete_topics(source.topics)
 
@@ -542,10 +553,12 @@ def revenue_statements(source: Source, schema: str, out_topic: str) -> list[str]
 
 def create_revenue_table(table: str) -> None:
     """The sink's target for revenue per country, with SQL types (NUMERIC, not the double on the wire)."""
+    from psycopg import sql
+
     with contextlib.closing(pg_connect()) as conn:
-        conn.execute(f"DROP TABLE IF EXISTS {table}")
-        conn.execute(f"CREATE TABLE {table} (country TEXT PRIMARY KEY, revenue NUMERIC(12, 2) NOT NULL, "
-                     f"payments BIGINT NOT NULL)")
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_table(table)))
+        conn.execute(sql.SQL("CREATE TABLE {} (country TEXT PRIMARY KEY, revenue NUMERIC(12, 2) NOT NULL, "
+                             "payments BIGINT NOT NULL)").format(_table(table)))
 
 
 def start_job(t_env, statements: list[str]):
