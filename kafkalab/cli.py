@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--brokers", type=int, default=None, choices=(1, 3),
                     help="number of KRaft nodes (default: as many as last time, else 1)")
     up.add_argument("--with", dest="services", default="", metavar="SERVICES",
-                    help="also start companion services: registry, connect (comma-separated)")
+                    help="also start companion services: registry, connect, postgres (comma-separated)")
     up.add_argument("-q", "--quiet", action="store_true")
 
     down = sub.add_parser("down", help="stop the embedded cluster and its services; data stays unless --wipe")
@@ -73,6 +73,8 @@ def run_cli(argv: list[str] | None = None) -> int:
 
             for name in services.NAMES:  # services first: Connect writes to Kafka while it stops
                 services.stop(name, quiet=args.quiet)
+            if args.wipe:  # as root, PostgreSQL's data may live outside the cluster's folder (cluster/postgres.py)
+                services.service("postgres").wipe(quiet=args.quiet)
             down(wipe=args.wipe, quiet=args.quiet)
         elif args.command == "status":
             return _status(args.json)
@@ -92,6 +94,10 @@ def run_cli(argv: list[str] | None = None) -> int:
                 from .cluster.services import service
 
                 service("registry").prepare()
+            if "connect-plugins" in (args.profiles or PROFILES):  # Debezium's archives, unpacked for plugin.path
+                from .cluster.plugins import plugin_dirs
+
+                plugin_dirs()
         elif args.command == "progress":
             return _progress(args.chapter, args.reset)
         elif args.command in ("topics", "tool"):
@@ -144,7 +150,8 @@ def _status(as_json: bool) -> int:
             print(f"{name}: {state}; broker 127.0.0.1:{n['broker_port']} {answer}")
         for name, svc in st["services"].items():
             state = f"running, pid {svc['pid']}" if svc["pid"] else "stopped"
-            print(f"{name}: {state}; {svc['url']} {'answers' if svc['answers'] else 'no answer'}")
+            data = f" (data: {svc['data']})" if "data" in svc else ""
+            print(f"{name}: {state}; {svc['url']} {'answers' if svc['answers'] else 'no answer'}{data}")
     running = any(n["pid"] for n in st["nodes"].values()) if st["embedded"] else True
     return 0 if running else 3
 

@@ -20,6 +20,7 @@ PORTS = {
     "controller": 9093,
     "registry": 8081,
     "connect": 8083,
+    "postgres": 5433,  # not 5432: a distribution's own PostgreSQL server often runs there
 }
 # In three-broker mode, node k listens on the broker and controller ports + 2(k − 1): 9094/9095 and 9096/9097
 # (kafkalab.cluster.broker.nodes).
@@ -52,6 +53,7 @@ class Settings:
     heap: str  # broker heap, e.g. "512m"
     registry_port: int
     connect_port: int
+    postgres_port: int = PORTS["postgres"]
 
     @property
     def bootstrap(self) -> str:
@@ -88,6 +90,7 @@ def settings() -> Settings:
         heap=os.environ.get("KAFKALAB_HEAP", "512m"),
         registry_port=_int_env("KAFKALAB_REGISTRY_PORT", PORTS["registry"]),
         connect_port=_int_env("KAFKALAB_CONNECT_PORT", PORTS["connect"]),
+        postgres_port=_int_env("KAFKALAB_POSTGRES_PORT", PORTS["postgres"]),
     )
 
 

@@ -76,6 +76,41 @@ def create(name: str, config: dict, initial_state: str = "RUNNING") -> dict:
     return call("POST", "/connectors", body)
 
 
+def validate(config: dict, name: str = "validate-only") -> list[str]:
+    """Ask the worker to check a connector config without creating anything
+    (``PUT /connector-plugins/<class>/config/validate``); returns one ``"setting: problem"`` line per error."""
+    cls = config.get("connector.class")
+    if not cls:
+        return ["connector.class: missing; name the connector's Java class"]
+    answer = call("PUT", f"/connector-plugins/{quote(str(cls), safe='')}/config/validate",
+                  {"name": name, **{k: str(v) for k, v in config.items()}})
+    values = [c.get("value") or {} for c in answer.get("configs", [])]
+    return [f"{v['name']}: {' '.join(v['errors'])}" for v in values if v.get("errors")]
+
+
+def check_config(config: dict, name: str = "validate-only") -> None:
+    """Raise one LabError line naming every invalid setting of ``config`` (Connect's own words), else return."""
+    problems = validate(config, name)
+    if problems:
+        raise LabError(f"invalid config for {config.get('connector.class', '?')}: {'; '.join(problems)}; "
+                       f"fix these settings and create the connector again")
+
+
+def failure(name: str, s: dict | None = None) -> str | None:
+    """One line for a connector whose connector or task FAILED (exception and root cause from the REST status,
+    ``s`` if already fetched, and the fix), or None if nothing failed."""
+    s = s or status(name)
+    failed = [("connector", s["connector"])] if s["connector"]["state"] == "FAILED" else []
+    failed += [(f"task {t['id']}", t) for t in s.get("tasks", []) if t["state"] == "FAILED"]
+    if not failed:
+        return None
+    what, st = failed[0]
+    lines = causes(st.get("trace", ""))
+    cause = f" (root cause: {lines[-1].removeprefix('Caused by: ')})" if len(lines) > 1 else ""
+    return (f"{name} {what} FAILED: {lines[0]}{cause}; fix the cause (a config change: PUT "
+            f"/connectors/{name}/config), then restart it (POST /connectors/{name}/restart?includeTasks=true)")
+
+
 def config(name: str) -> dict:
     """The configuration the worker stored for ``name``."""
     return call("GET", _path(name, "/config"))
@@ -112,6 +147,12 @@ def resume(name: str) -> None:
 def stop(name: str) -> None:
     """Stop: tasks are shut down and release their resources; config and offsets stay (``PUT .../stop``)."""
     call("PUT", _path(name, "/stop"))
+
+
+def restart(name: str, failed_only: bool = True) -> None:
+    """Restart the connector and its (failed) tasks (``POST .../restart``)."""
+    flag = "true" if failed_only else "false"
+    call("POST", _path(name, f"/restart?includeTasks=true&onlyFailed={flag}"))
 
 
 def delete(name: str, missing_ok: bool = True) -> bool:

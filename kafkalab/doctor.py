@@ -40,6 +40,17 @@ def crc_check() -> Check:
                  "pip install crc32c (requirements.txt lists it), then restart the kernel")
 
 
+def postgres_check() -> Check:
+    """The PostgreSQL server programs the course starts (Debian puts them in /usr/lib/postgresql/<major>/bin)."""
+    from .cluster.postgres import bin_dir, server_version
+
+    try:
+        programs = bin_dir()
+        return Check("postgresql", True, f"{programs} (PostgreSQL {server_version(programs)})")
+    except LabError as e:
+        return Check("postgresql", False, str(e).split(";")[0], "apt-get install postgresql (or run `make setup`)")
+
+
 def checks(services: tuple[str, ...] = ("broker",)) -> list[Check]:
     import kafka
 
@@ -56,6 +67,7 @@ def checks(services: tuple[str, ...] = ("broker",)) -> list[Check]:
                 out.append(Check(f"java for {svc}", False, str(e).split(";")[0], "apt-get install openjdk-17-jre-headless"))
         out.append(Check("maven", shutil.which("mvn") is not None or s.kafka_home is not None,
                          shutil.which("mvn") or "not found", "apt-get install maven (or run `make setup`)"))
+        out.append(postgres_check())
         from .cluster.broker import status
 
         for name, node in status()["nodes"].items():

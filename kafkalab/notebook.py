@@ -33,7 +33,7 @@ _STARTED_HERE: list[str] = []
 def start(need_brokers: int = 1, services: tuple[str, ...] = ()) -> dict:
     """Check that the course cluster answers (fails within 5 s with the fix) and prepare plotly and error display.
 
-    ``services`` (``"registry"``, ``"connect"``) are started if the embedded cluster is used and they are not
+    ``services`` (``"registry"``, ``"connect"``, ``"postgres"``) are started if the embedded cluster is used and they are not
     running yet; with ``KAFKA_BOOTSTRAP_SERVERS`` they must already answer. Returns the cluster description.
     Used by the first cell of every chapter.
     """
@@ -67,7 +67,7 @@ def _ensure_service(name: str) -> None:
                            f"(or unset KAFKA_BOOTSTRAP_SERVERS to use the embedded one)")
         svcs.start(name, quiet=True)
         _STARTED_HERE.append(name)
-    label = {"registry": "Schema registry", "connect": "Kafka Connect"}[name]
+    label = {"registry": "Schema registry", "connect": "Kafka Connect", "postgres": "PostgreSQL"}[name]
     print(f"{label} answers at {svc.url}.")
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything the course needs, idempotently: Debian packages (Java, Maven, Chromium for diagrams),
+# Install everything the course needs, idempotently: Debian packages (Java, Maven, PostgreSQL, Chromium for diagrams),
 # the Python venv from requirements.txt, the npm tools for the book, and the Kafka jars from Maven Central.
 # Each step is skipped when its inputs have not changed since the last successful run.
 set -euo pipefail
@@ -11,13 +11,21 @@ mkdir -p "$STAMPS"
 say() { printf '==> %s\n' "$*" >&2; }
 fresh() { [ -f "$STAMPS/$1" ] && [ "$(cat "$STAMPS/$1")" = "$2" ]; }
 
-# 1. Debian packages: only what is missing (java, mvn, chromium commands).
+# 1. Debian packages: only what is missing (java, mvn, PostgreSQL's server programs, chromium).
 missing=()
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
+# the course runs its own PostgreSQL server from the distribution's programs (kafkalab/cluster/postgres.py)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || command -v initdb >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    case " ${missing[*]} " in *" postgresql "*)
+      # Debian's package would create a "main" cluster and start its server on port 5432; the course needs
+      # neither (it starts its own on 5433), so tell the package not to create one.
+      mkdir -p /etc/postgresql-common/createcluster.d
+      echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/kafkalab.conf ;;
+    esac
     say "installing Debian packages: ${missing[*]} (see tools/apt.txt)"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

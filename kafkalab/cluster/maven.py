@@ -15,7 +15,7 @@ from ..config import JVM_DIR, settings
 from ..errors import LabError
 
 POM = JVM_DIR / "pom.xml"
-PROFILES = ("broker", "streams", "connect", "registry", "flink")  # the <profile> ids in pom.xml
+PROFILES = ("broker", "streams", "connect", "connect-plugins", "registry", "flink")  # the <profile> ids in pom.xml
 
 
 def _stamp() -> str:

@@ -15,26 +15,10 @@ from kafkalab.checks import connect_sql
 from kafkalab.config import bootstrap_servers
 from kafkalab.datagen import EPOCH_MS, payments
 from kafkalab.errors import LabError
+from kafkalab.flinksql import kafka_options
 from kafkalab.io import clients, topics
 
 MIN = 60_000
-
-
-def kafka_options(topic: str, *, bounded: bool = True, fmt: str = "json", extra: dict | None = None) -> str:
-    """The tests' ``WITH (...)`` clause of a Kafka table that reads from the start and, when ``bounded``, stops at the
-    end offsets the topic had when the query started. ``extra`` adds or overrides options."""
-    opts = {
-        "connector": "kafka",
-        "topic": topic,
-        "properties.bootstrap.servers": bootstrap_servers(),
-        "scan.startup.mode": "earliest-offset",
-        "format": fmt,
-    }
-    if bounded:
-        opts["scan.bounded.mode"] = "latest-offset"
-    opts.update({k: str(v) for k, v in (extra or {}).items()})
-    body = ",\n".join(f"  '{k}' = '{v}'" for k, v in opts.items())
-    return f"WITH (\n{body}\n)"
 
 
 @pytest.fixture(scope="module")

@@ -106,5 +106,5 @@ def test_connect_worker_runs_file_connectors_and_stops_clean(env):
 def test_unknown_service_starts_nothing(env):
     res = lab(env, "up", "--with", "ksqldb")
     assert res.returncode == 2
-    assert res.stderr.strip() == "error: unknown service 'ksqldb'; choose registry or connect"
+    assert res.stderr.strip() == "error: unknown service 'ksqldb'; choose registry, connect or postgres"
     assert jvms(env, "node-1") == []

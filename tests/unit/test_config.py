@@ -29,4 +29,4 @@ def test_bad_port_is_one_clear_line(monkeypatch, raw):
 
 
 def test_ports_table():
-    assert config.PORTS == {"broker": 9092, "controller": 9093, "registry": 8081, "connect": 8083}
+    assert config.PORTS == {"broker": 9092, "controller": 9093, "registry": 8081, "connect": 8083, "postgres": 5433}
