@@ -172,8 +172,8 @@ def _perf_tool(topic: str, n: int, size: int) -> float:
     from .tools import run_tool
 
     out = run_tool("kafka-producer-perf-test", [
-        "--topic", topic, "--num-records", str(n), "--record-size", str(size), "--throughput", "-1",
-        "--producer-props", f"bootstrap.servers={BOOTSTRAP}", "acks=1", "linger.ms=5", "batch.size=65536"]).stdout
+        "--bootstrap-server", BOOTSTRAP, "--topic", topic, "--num-records", str(n), "--record-size", str(size),
+        "--throughput", "-1", "--command-property", "acks=1", "linger.ms=5", "batch.size=65536"]).stdout
     m = re.search(r"records sent, ([\d.]+) records/sec", out.strip().splitlines()[-1])
     return float(m.group(1))
 
@@ -182,7 +182,7 @@ def _consumer_tool(topic: str, n: int) -> float:
     from .tools import run_tool
 
     out = run_tool("kafka-consumer-perf-test", ["--bootstrap-server", BOOTSTRAP, "--topic", topic,
-                                                 "--messages", str(n), "--timeout", "60000"]).stdout
+                                                 "--num-records", str(n), "--timeout", "60000"]).stdout
     row = out.strip().splitlines()[-1].split(",")
     return float(row[5])  # nMsg.sec
 

@@ -116,6 +116,8 @@ def _status(as_json: bool) -> int:
     else:
         if not st["embedded"]:
             print(f"using the cluster at {st['bootstrap']} (KAFKA_BOOTSTRAP_SERVERS); nothing embedded")
+        else:
+            print(f"Apache Kafka {st['kafka_version']} (KRaft), data in {st['home']}")
         for name, n in st["nodes"].items():
             state = f"running, pid {n['pid']}" if n["pid"] else "stopped"
             answer = "answers" if n["broker_answers"] else "no answer"

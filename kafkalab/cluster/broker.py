@@ -10,6 +10,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import string
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from ..config import HOST, JVM_DIR, Settings, settings
 from ..errors import LabError
 from . import cds, procs
 from .java import find_java
-from .maven import classpath
+from .maven import classpath, kafka_version
 
 START_TIMEOUT_S = 120
 STOP_GRACE_S = 60
@@ -181,26 +182,116 @@ def _java_cmd(java: str, cp: str, node: Node, main: list[str], heap: str, extra:
     ]
 
 
+FORMAT_TIMEOUT_S = 120
+FEATURES_TIMEOUT_S = 60
+
+
+def _run_kafka_class(java: str, cp: str, main: str, args: list[str], timeout_s: float, what: str
+                     ) -> subprocess.CompletedProcess:
+    """Run one of Kafka's command-line classes (StorageTool, FeatureCommand) to completion, within a timeout."""
+    cmd = [java, f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-tools.properties'}", "-cp", cp, main, *args]
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise LabError(f"{what} did not finish within {timeout_s:.0f} s; the machine may be overloaded: "
+                       f"run `python -m kafkalab up` again") from None
+
+
+def _last_line(res: subprocess.CompletedProcess) -> str:
+    lines = [ln for ln in (res.stderr or res.stdout).strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else f"exit code {res.returncode}, no output"
+
+
+def release(version: str) -> str:
+    """The feature release of a Kafka version: "4.4.0" -> "4.4" (what ``kafka-features --release-version`` takes)."""
+    return ".".join(version.split(".")[:2])
+
+
 def _format(java: str, cp: str, all_nodes: list[Node]) -> None:
     """Format every node's storage once, for a 1-node (standalone) or 3-node (initial controllers) quorum."""
     s = all_nodes[0].s
     cluster_id = _new_cluster_id()
     dir_ids = {x.node_id: _new_cluster_id() for x in all_nodes}
+    # KAFKALAB_FORMAT_RELEASE formats at an older metadata version (the lifecycle test uses it to recreate the data
+    # a previous course version left); by default the storage gets the newest features the jars support
+    older = os.environ.get("KAFKALAB_FORMAT_RELEASE", "").strip()
     for node in all_nodes:
-        args = ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(node.props_file)]
+        args = ["format", "-t", cluster_id, "-c", str(node.props_file)]
+        if older:
+            args += ["--release-version", older]
         if len(all_nodes) == 1:
             args.append("--standalone")
         else:
             voters = ",".join(f"{x.node_id}@{HOST}:{x.controller_port}:{dir_ids[x.node_id]}" for x in all_nodes)
             args += ["--initial-controllers", voters]
-        cmd = [java, f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-tools.properties'}", "-cp", cp, *args]
-        res = subprocess.run(cmd, capture_output=True, text=True)
+        res = _run_kafka_class(java, cp, "kafka.tools.StorageTool", args, FORMAT_TIMEOUT_S, f"formatting {node.name}")
         if res.returncode != 0:
-            msg = (res.stderr or res.stdout).strip().splitlines()
-            raise LabError(f"formatting {node.name} failed: {msg[-1] if msg else 'no output'}; "
+            raise LabError(f"formatting {node.name} failed: {_last_line(res)}; "
                            f"remove {cluster_dir(len(all_nodes), s)} to start from empty storage")
-    (cluster_dir(len(all_nodes), s) / "cluster.json").write_text(
-        json.dumps({"cluster_id": cluster_id, "nodes": len(all_nodes)}))
+    _write_cluster_json(len(all_nodes), s, {"cluster_id": cluster_id, "nodes": len(all_nodes),
+                                             "release": older or release(kafka_version())})
+
+
+def _cluster_json(n: int, s: Settings) -> dict:
+    try:
+        data = json.loads((cluster_dir(n, s) / "cluster.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_cluster_json(n: int, s: Settings, data: dict) -> None:
+    path = cluster_dir(n, s) / "cluster.json"
+    tmp = path.with_name(f"cluster.json.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def parse_features(text: str) -> dict[str, str]:
+    """``kafka-features describe`` output as {feature: finalized level} (levels as printed: "2", "4.4-IV2")."""
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r"Feature:\s*(\S+).*FinalizedVersionLevel:\s*(\S+)", line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+#: Features a chapter needs that storage formatted by an older course version leaves off (level 0).
+NEEDED_FEATURES = ("share.version", "streams.version")
+
+
+def _ensure_features(java: str, cp: str, all_nodes: list[Node], quiet: bool) -> None:
+    """Storage formatted by an older Kafka keeps its metadata version (and share/streams groups off) until someone
+    upgrades it. The course's data is practice data, so we upgrade it to the release we run, once, with a notice.
+
+    Cheap when nothing is to do: cluster.json records the release the storage was formatted or upgraded to, and
+    only a mismatch asks the cluster (one FeatureCommand run, ~1 s)."""
+    s = all_nodes[0].s
+    n = len(all_nodes)
+    info = _cluster_json(n, s)
+    target = release(kafka_version())
+    if info.get("release") == target:
+        return
+    bootstrap = f"{HOST}:{all_nodes[0].broker_port}"
+    res = _run_kafka_class(java, cp, "org.apache.kafka.tools.FeatureCommand",
+                           ["--bootstrap-server", bootstrap, "describe"], FEATURES_TIMEOUT_S, "kafka-features describe")
+    features = parse_features(res.stdout)
+    if res.returncode != 0 or not features:
+        _say(f"Could not read this cluster's features ({_last_line(res)}); share and streams groups may be off", quiet)
+        return
+    off = [f for f in NEEDED_FEATURES if features.get(f, "0") == "0"]
+    if off:
+        upgrade = ["--bootstrap-server", bootstrap, "upgrade", "--release-version", target]
+        res = _run_kafka_class(java, cp, "org.apache.kafka.tools.FeatureCommand", upgrade, FEATURES_TIMEOUT_S,
+                               "kafka-features upgrade")
+        if res.returncode != 0:
+            _say(f"This cluster's data was formatted by an older Kafka ({', '.join(off)} off) and the upgrade failed "
+                 f"({_last_line(res)}); run `python -m kafkalab tool kafka-features {' '.join(upgrade)}`", quiet)
+            return
+        _say(f"Upgraded this cluster's metadata from {features.get('metadata.version', '?')} to Kafka {target} "
+             f"(share and streams groups on); Kafka older than {target} can no longer open {cluster_dir(n, s)}", quiet)
+    _write_cluster_json(n, s, {**info, "release": target})
 
 
 # ----------------------------------------------------------------------------------------------- up / down
@@ -277,6 +368,7 @@ def up(n: int | None = None, quiet: bool = False) -> dict:
         started[node] = proc
         _say(f"Started {node.name} (pid {proc.pid}) on {HOST}:{node.broker_port}; waiting for it to answer ...", quiet)
     _wait_ready(all_nodes, started, t0, quiet)
+    _ensure_features(java, cp, all_nodes, quiet)
     _say(f"Kafka is up on {s.bootstrap} after {time.monotonic() - t0:.1f} s (logs: {s.log_dir})", quiet)
     return running
 
@@ -363,7 +455,8 @@ def down(wipe: bool = False, quiet: bool = False) -> list[str]:
 def status() -> dict:
     """What runs: per node its pid and whether its ports answer."""
     s = settings()
-    report = {"bootstrap": s.bootstrap, "embedded": s.embedded, "home": str(s.home), "nodes": {}}
+    report = {"bootstrap": s.bootstrap, "embedded": s.embedded, "home": str(s.home), "nodes": {},
+              "kafka_version": kafka_version() if s.embedded else None}
     if s.embedded:
         for node in nodes(current_size(s), s):
             pid = _pid(node)

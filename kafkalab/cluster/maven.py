@@ -6,6 +6,7 @@ stamped with a hash of the pom so that a changed pom resolves again.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,26 @@ from ..errors import LabError
 
 POM = JVM_DIR / "pom.xml"
 PROFILES = ("broker", "streams", "connect", "registry", "flink")  # the <profile> ids in pom.xml
+
+
+def pinned(prop: str) -> str:
+    """A version pinned in the pom's <properties>, e.g. ``pinned("kafka.version")`` -> "4.4.0"."""
+    m = re.search(rf"<{re.escape(prop)}>([^<]+)</{re.escape(prop)}>", POM.read_text())
+    if not m:
+        raise LabError(f"{POM} pins no <{prop}>; restore the file from git")
+    return m.group(1).strip()
+
+
+def kafka_version() -> str:
+    """The Apache Kafka version the broker runs: the jar in KAFKA_HOME's libs/ if set, else the pinned one."""
+    kh = settings().kafka_home
+    if kh is not None:
+        jars = sorted((kh / "libs").glob("kafka_2.13-*.jar"))
+        names = [j.name.removeprefix("kafka_2.13-").removesuffix(".jar") for j in jars]
+        plain = [n for n in names if re.fullmatch(r"\d+\.\d+\.\d+", n)]
+        if plain:
+            return plain[0]
+    return pinned("kafka.version")
 
 
 def _stamp() -> str:

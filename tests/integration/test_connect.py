@@ -11,6 +11,7 @@ import pytest
 from kafkalab import clients, connect
 from kafkalab.checks import connect_sql
 from kafkalab.cluster import services
+from kafkalab.cluster.maven import pinned
 from kafkalab.errors import LabError
 from kafkalab.notebook import end_offsets
 
@@ -63,7 +64,7 @@ def source(path, topic, **extra) -> dict:
 
 
 def test_worker_and_plugins(worker):
-    assert connect.worker()["version"] == "4.1.2"
+    assert connect.worker()["version"] == pinned("connect.version")
     assert connect.plugins() == [connect.FILE_SINK, connect.FILE_SOURCE]
     smts = connect.plugins("transformation")
     assert "org.apache.kafka.connect.transforms.InsertField$Value" in smts

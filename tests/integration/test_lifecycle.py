@@ -207,3 +207,52 @@ def test_kafkalab_cds_0_starts_a_plain_jvm(empty_cache):
     assert not any("Archive" in a or "SharedArchive" in a for a in procs.cmdline(pid))
     assert lab(env, "down").returncode == 0
     assert not (cache / "cds").exists()
+
+
+def _features(env) -> dict:
+    from kafkalab.cluster.broker import parse_features
+
+    res = lab(env, "tool", "kafka-features", "--bootstrap-server", BOOTSTRAP, "describe")
+    assert res.returncode == 0, res.stderr
+    return parse_features(res.stdout)
+
+
+def test_a_fresh_cluster_has_share_and_streams_groups_on(lab_env):
+    assert lab(lab_env, "up").returncode == 0
+    features = _features(lab_env)
+    assert int(features["share.version"]) >= 1 and int(features["streams.version"]) >= 1, features
+
+
+def test_every_server_property_we_write_is_one_kafka_knows(lab_env):
+    """Kafka ignores a misspelt or retired key silently; its start-up dump lists every key it knows."""
+    from kafkalab.cluster.broker import parse_properties
+
+    assert lab(lab_env, "up").returncode == 0
+    home = lab_env["KAFKALAB_HOME"]
+    ours = parse_properties(open(f"{home}/run/node-1.properties").read())
+    dump = open(f"{home}/logs/node-1.log").read()
+    assert [k for k in ours if f"\t{k} = " not in dump] == []
+
+
+def test_data_formatted_by_an_older_kafka_is_upgraded_once_with_a_notice(lab_env, tmp_path):
+    """The 4.1 course left storage at metadata version 4.1-IV1 (share and streams groups off). Formatting at release
+    4.1 with the 4.4 jars recreates that without old jars."""
+    assert lab(lab_env, "down", "-q").returncode == 0
+    env = dict(lab_env, KAFKALAB_HOME=str(tmp_path / "from-4.1"))
+    first = lab(dict(env, KAFKALAB_FORMAT_RELEASE="4.1"), "up")
+    try:
+        assert first.returncode == 0, first.stderr
+        from kafkalab.cluster.maven import pinned
+
+        target = ".".join(pinned("kafka.version").split(".")[:2])
+        notice = [ln for ln in first.stderr.splitlines() if ln.startswith("Upgraded")]
+        assert notice == [f"Upgraded this cluster's metadata from 4.1-IV1 to Kafka {target} (share and streams groups "
+                          f"on); Kafka older than {target} can no longer open {tmp_path}/from-4.1/data/kraft-1"]
+        features = _features(env)
+        assert features["metadata.version"].startswith(target) and features["share.version"] != "0"
+        assert features["streams.version"] != "0"
+        assert lab(env, "down").returncode == 0
+        again = lab(env, "up")
+        assert again.returncode == 0 and "Upgraded" not in again.stderr, again.stderr
+    finally:
+        lab(env, "down", "-q")

@@ -50,6 +50,12 @@ def test_image_is_the_pinned_kafka_version():
     assert COMPOSE["services"]["broker"]["image"] == f"apache/kafka:{pinned_kafka_version()}"
 
 
+def test_connect_image_is_the_embedded_workers_version():
+    from kafkalab.cluster.maven import pinned
+
+    assert COMPOSE["services"]["connect"]["image"] == f"apache/kafka:{pinned('connect.version')}"
+
+
 def test_companion_services_match_the_embedded_ones():
     import re
 
