@@ -8,6 +8,8 @@ import pytest
 from kafkalab.cluster.maven import classpath, pinned
 from kafkalab.tools import TOOLS, run_tool
 
+pytestmark = pytest.mark.no_cluster
+
 #: argparse4j tools have no --version; their --help starts with "usage: <script name>"
 HELP_ONLY = {"kafka-features", "kafka-metadata-quorum", "kafka-producer-perf-test", "kafka-storage"}
 
@@ -31,3 +33,20 @@ def test_tool_reports_the_pinned_version(name):
 def test_tool_prints_its_own_usage(name):
     res = run_tool(name, ["--help"], check=False, timeout=120)
     assert f"usage: {name}" in res.stdout + res.stderr
+
+
+def test_the_cli_passes_every_argument_to_the_tool():
+    """`python -m kafkalab topics --help` is kafka-topics' help, and a tool's own flags reach the tool."""
+    import subprocess
+    import sys
+
+    from kafkalab.config import REPO
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "kafkalab", *args], cwd=REPO, capture_output=True, text=True,
+                              timeout=120)
+
+    topics = cli("topics", "--help")
+    assert "--bootstrap-server" in topics.stdout + topics.stderr and "--partitions" in topics.stdout + topics.stderr
+    share = cli("tool", "kafka-share-groups", "--version")
+    assert share.returncode == 0 and share.stdout.strip() == pinned("kafka.version")
