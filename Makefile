@@ -9,7 +9,7 @@ help:
 	@echo "make lab     install everything, start Kafka, open the course in JupyterLab"
 	@echo "make test    run every test: unit, lifecycle, integration, notebooks (nbval), book build"
 	@echo "make up | down | status | doctor    run or inspect the local cluster (BROKERS=3 for three)"
-	@echo "make notebooks    re-run every notebook in place against the live cluster (refreshes stored outputs)"
+	@echo "make notebooks    re-run every notebook in place (refreshes stored outputs); three-broker chapters on a cluster of their own"
 	@echo "make book    build the book from the stored outputs into _build/html"
 	@echo "make bench   benchmarks: cold start, client throughput vs Kafka's perf tools, nbval times (bench/results.json)"
 
@@ -33,8 +33,8 @@ lab: up
 	@$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port 8888 --notebook-dir . $(if $(filter 0,$(shell id -u)),--allow-root) \
 		--LabApp.default_url=/lab/tree/notebooks/08_kafka101.ipynb
 
-notebooks: up
-	@cd notebooks && for nb in *.ipynb; do echo "running $$nb"; ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+notebooks: setup
+	@VENV=$(VENV) bash tools/notebooks.sh
 
 bench: up
 	@$(PY) -m bench.run

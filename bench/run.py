@@ -2,8 +2,8 @@
 
 Benchmarks are not tests: they never fail on a slow machine, they report. Each figure is set beside a reference
 measured in the same run on the same machine (Kafka's own perf tools, a bare ``java kafka.Kafka``), so the
-ratios mean something across machines. Everything runs on a broker of its own on spare ports (KAFKALAB_HOME
-under bench/, port 19592), so the course cluster is left alone.
+ratios mean something across machines. Everything runs on a broker of its own on a claimed port range
+(KAFKALAB_HOME under bench/, kafkalab.cluster.portrange), so the course cluster is left alone.
 """
 from __future__ import annotations
 
@@ -21,11 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from kafkalab.config import REPO, settings
+from kafkalab.cluster import portrange
+from kafkalab.config import PORT_OFFSETS, REPO, settings
 
-# below the ephemeral range (32768-60999 on Linux): a client polling a port in that range while nothing listens
-# can be given that very port as its own source port and connect to itself, which then blocks the broker's bind
-BENCH_PORT, BENCH_CONTROLLER = 19592, 19593
+# a free port range of its own, claimed for this process (kafkalab.cluster.portrange); the broker uses its first block
+BENCH_BASE = portrange.claim()
+BENCH_PORT = BENCH_BASE + PORT_OFFSETS["broker"]
 BOOTSTRAP = f"127.0.0.1:{BENCH_PORT}"
 RESULTS = REPO / "bench" / "results.json"
 PARTS = ("cold_start", "throughput", "widgets", "lateness", "notebooks", "setup")
@@ -40,9 +41,9 @@ GOALS = {  # what we aim for (issue "Benchmarks"); a figure below its goal is re
 
 
 def _env(home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
-    env.update(KAFKALAB_HOME=str(home), KAFKALAB_BROKER_PORT=str(BENCH_PORT),
-               KAFKALAB_CONTROLLER_PORT=str(BENCH_CONTROLLER))
+    env = {k: v for k, v in os.environ.items()
+           if k != "KAFKA_BOOTSTRAP_SERVERS" and not (k.startswith("KAFKALAB_") and k.endswith("_PORT"))}
+    env.update(KAFKALAB_HOME=str(home), KAFKALAB_PORT_BASE=str(BENCH_BASE))
     return env
 
 
@@ -172,8 +173,8 @@ def _perf_tool(topic: str, n: int, size: int) -> float:
     from kafkalab.cluster.tools import run_tool
 
     out = run_tool("kafka-producer-perf-test", [
-        "--topic", topic, "--num-records", str(n), "--record-size", str(size), "--throughput", "-1",
-        "--producer-props", f"bootstrap.servers={BOOTSTRAP}", "acks=1", "linger.ms=5", "batch.size=65536"]).stdout
+        "--bootstrap-server", BOOTSTRAP, "--topic", topic, "--num-records", str(n), "--record-size", str(size),
+        "--throughput", "-1", "--command-property", "acks=1", "linger.ms=5", "batch.size=65536"]).stdout
     m = re.search(r"records sent, ([\d.]+) records/sec", out.strip().splitlines()[-1])
     return float(m.group(1))
 
@@ -182,7 +183,7 @@ def _consumer_tool(topic: str, n: int) -> float:
     from kafkalab.cluster.tools import run_tool
 
     out = run_tool("kafka-consumer-perf-test", ["--bootstrap-server", BOOTSTRAP, "--topic", topic,
-                                                 "--messages", str(n), "--timeout", "60000"]).stdout
+                                                 "--num-records", str(n), "--timeout", "60000"]).stdout
     row = out.strip().splitlines()[-1].split(",")
     return float(row[5])  # nMsg.sec
 

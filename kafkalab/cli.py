@@ -49,7 +49,8 @@ def run_cli(argv: list[str] | None = None) -> int:
     """Run one command; return the process exit code (0 = success). Errors print as one line."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    if argv[:1] in (["topics"], ["tool"]) and len(argv) > 1 and argv[1] not in ("-h", "--help"):
+    if (argv[:1] == ["topics"] and len(argv) > 1) or (argv[:1] == ["tool"] and len(argv) > 1
+                                                       and argv[1] not in ("-h", "--help")):
         # pass the tool's own flags through untouched (argparse would try to read them)
         head = 2 if argv[0] == "tool" else 1
         args = parser.parse_args(argv[:head])
@@ -60,22 +61,26 @@ def run_cli(argv: list[str] | None = None) -> int:
         if args.command == "up":
             from .cluster import services
             from .cluster.broker import up
+            from .cluster.lock import cluster_lock
 
             wanted = [x.strip() for x in args.services.split(",") if x.strip()]
-            for name in wanted:
-                services.preflight(name)  # unknown names and taken ports fail before anything starts
-            up(args.brokers, quiet=args.quiet)
-            for name in wanted:
-                services.start(name, quiet=args.quiet)
+            with cluster_lock(quiet=args.quiet):  # one command at a time per cluster home (two `up` at once wait)
+                for name in wanted:
+                    services.preflight(name)  # unknown names and taken ports fail before anything starts
+                up(args.brokers, quiet=args.quiet)
+                for name in wanted:
+                    services.start(name, quiet=args.quiet)
         elif args.command == "down":
             from .cluster import services
             from .cluster.broker import down
+            from .cluster.lock import cluster_lock
 
-            for name in services.NAMES:  # services first: Connect writes to Kafka while it stops
-                services.stop(name, quiet=args.quiet)
-            if args.wipe:  # as root, PostgreSQL's data may live outside the cluster's folder (cluster/postgres.py)
-                services.service("postgres").wipe(quiet=args.quiet)
-            down(wipe=args.wipe, quiet=args.quiet)
+            with cluster_lock(quiet=args.quiet):
+                for name in services.NAMES:  # services first: Connect writes to Kafka while it stops
+                    services.stop(name, quiet=args.quiet)
+                if args.wipe:  # as root, PostgreSQL's data may live outside the cluster's folder (cluster/postgres.py)
+                    services.service("postgres").wipe(quiet=args.quiet)
+                down(wipe=args.wipe, quiet=args.quiet)
         elif args.command == "status":
             return _status(args.json)
         elif args.command == "doctor":
@@ -144,6 +149,8 @@ def _status(as_json: bool) -> int:
     else:
         if not st["embedded"]:
             print(f"using the cluster at {st['bootstrap']} (KAFKA_BOOTSTRAP_SERVERS); nothing embedded")
+        else:
+            print(f"Apache Kafka {st['kafka_version']} (KRaft), data in {st['home']}")
         for name, n in st["nodes"].items():
             state = f"running, pid {n['pid']}" if n["pid"] else "stopped"
             answer = "answers" if n["broker_answers"] else "no answer"

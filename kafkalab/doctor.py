@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import shutil
 import sys
 from dataclasses import dataclass
 
 from .cluster import procs
 from .cluster.java import MIN_JAVA, find_java, java_version
-from .config import HOST, JVM_DIR, settings
+from .config import HOST, settings
 from .errors import LabError
 
 
@@ -26,8 +25,9 @@ class Check:
 
 
 def pinned_kafka_version() -> str:
-    m = re.search(r"<kafka.version>([^<]+)</kafka.version>", (JVM_DIR / "pom.xml").read_text())
-    return m.group(1) if m else "?"
+    from .cluster.maven import pinned
+
+    return pinned("kafka.version")
 
 
 def crc_check() -> Check:

@@ -28,6 +28,9 @@
 * Makes sure pydata-sphinx-theme gets a valid ``default_mode`` (``html_context``); without one a fresh browser logs
   "Got invalid theme mode" on every page.
 
+* Writes a small redirect page at each old chapter address (``course_redirects`` in ``_config.yml``: old page name
+  -> new page name), so links and bookmarks to a chapter from before the chapters were renumbered still arrive.
+
 tests/book/test_browser.py checks the result in Chromium; tests/unit/test_book_ext.py tests each function here.
 """
 from __future__ import annotations
@@ -178,10 +181,47 @@ def _check_theme_mode(app: Sphinx, config) -> None:
                        ctx["default_mode"], ", ".join(THEME_MODES))
 
 
+def redirect_page(old: str, new: str) -> str:
+    """The HTML of the page left at ``old`` (a page name such as ``notebooks/08_kafka101``) that sends the reader
+    on to ``new``, keeping any ``#section`` of the address. Both names are relative to the book's root."""
+    depth = old.count("/")
+    target = "../" * depth + new + ".html"
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>Moved to {new}</title>\n"
+        f"<link rel=\"canonical\" href=\"{target}\">\n"
+        f"<meta http-equiv=\"refresh\" content=\"0; url={target}\">\n"
+        f"<script>location.replace({json.dumps(target)} + location.hash);</script>\n"
+        "</head>\n<body>\n"
+        f"<p>This chapter has a new address: <a href=\"{target}\">{new}</a>.</p>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def _write_redirects(app: Sphinx, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    for old, new in (app.config.course_redirects or {}).items():
+        if old == new:
+            continue
+        if new not in app.env.all_docs:
+            logger.warning(f"course_redirects: {old} -> {new}, but the book has no page {new}")
+            continue
+        if old in app.env.all_docs:
+            logger.warning(f"course_redirects: {old} is still a page of the book; a redirect would replace it")
+            continue
+        path = out / f"{old}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(redirect_page(old, new))
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("source-read", _check_notebooks)
     app.connect("source-read", _clean_source)
     app.connect("config-inited", _check_theme_mode)
     # after every extension that adds page scripts in html-page-context (myst-nb adds the widget scripts there)
     app.connect("html-page-context", _tidy_page, priority=900)
+    app.add_config_value("course_redirects", {}, "html")
+    app.connect("build-finished", _write_redirects)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

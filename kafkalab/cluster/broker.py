@@ -10,6 +10,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import string
 import subprocess
 import sys
@@ -18,14 +19,17 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import HOST, JVM_DIR, Settings, settings
+from ..config import HOST, JVM_DIR, Settings, settings, start_timeout_s
 from ..errors import LabError
+from ..wait import wait_until
 from . import cds, procs
 from .java import find_java
-from .maven import classpath
+from .lock import cluster_lock
+from .maven import classpath, kafka_version
 
-START_TIMEOUT_S = 120
 STOP_GRACE_S = 60
+KILL_WAIT_S = 10  # kill_node: how long a SIGKILLed node may take to free its ports
+PORT_GRACE_S = 5  # up: how long a port no visible process holds may take to close
 POLL_S = 0.05  # how often `up` looks for the broker's port while it starts (a refused connection is cheap)
 
 
@@ -102,9 +106,10 @@ def _new_cluster_id() -> str:
             return cid
 
 
-def _pid(node: Node) -> int | None:
-    """The live pid of this node's JVM, or None (stale pid files are cleaned up)."""
-    return procs.find_pid(node.pid_file, node.markers)
+def _pid(node: Node, repair: bool = True) -> int | None:
+    """The live pid of this node's JVM, or None. ``repair`` (only under the cluster lock) removes a stale pid file
+    and adopts a JVM found without one."""
+    return procs.find_pid(node.pid_file, node.markers, repair=repair)
 
 
 def _node(node_id: int) -> Node | None:
@@ -116,24 +121,38 @@ def _node(node_id: int) -> Node | None:
 def node_pid(node_id: int) -> int | None:
     """The pid of node ``node_id`` of the running embedded cluster (the replication chapter kills leaders)."""
     node = _node(node_id)
-    return _pid(node) if node else None
+    return _pid(node, repair=False) if node else None
 
 
 def kill_node(node_id: int) -> int:
-    """SIGKILL one node, as a crash would (no clean shutdown); ``up()`` brings it back with its data."""
+    """SIGKILL one node, as a crash would (no clean shutdown); ``up()`` brings it back with its data.
+
+    Returns once the process is gone and its ports are free; raises LabError if they stay held."""
     import signal
 
     node = _node(node_id)
-    pid = _pid(node) if node else None
-    if pid is None:
+    pid = _pid(node, repair=False) if node else None
+    if pid is None or node is None:
         raise LabError(f"node-{node_id} is not running; `python -m kafkalab status` shows what runs")
     os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    # the main thread turns zombie first; the sockets close when the JVM's last thread is gone
-    while time.monotonic() < deadline and (procs.pid_alive(pid) or not procs.port_free(node.broker_port)
-                                           or not procs.port_free(node.controller_port)):
-        time.sleep(0.05)
+
+    def gone_and_ports_free() -> bool:  # the main thread turns zombie first; sockets close with the last thread
+        return not procs.pid_alive(pid) and procs.port_free(node.broker_port) and procs.port_free(node.controller_port)
+
+    wait_until(gone_and_ports_free, timeout_s=KILL_WAIT_S, interval_s=0.05,
+               what=f"{node.name} (pid {pid}) to exit and free ports {node.broker_port}/{node.controller_port}",
+               last_seen=lambda: _port_report(node),
+               fix="`python -m kafkalab doctor` names what holds them")
     return pid
+
+
+def _port_report(node: Node) -> str:
+    held = []
+    for port in (node.broker_port, node.controller_port):
+        if not procs.port_free(port):
+            owner = procs.port_owner(port)
+            held.append(f"{port} held" + (f" by pid {owner[0]}" if owner else ""))
+    return ", ".join(held) or "ports free"
 
 
 # ----------------------------------------------------------------------------------------------- config
@@ -181,26 +200,116 @@ def _java_cmd(java: str, cp: str, node: Node, main: list[str], heap: str, extra:
     ]
 
 
+FORMAT_TIMEOUT_S = 120
+FEATURES_TIMEOUT_S = 60
+
+
+def _run_kafka_class(java: str, cp: str, main: str, args: list[str], timeout_s: float, what: str
+                     ) -> subprocess.CompletedProcess:
+    """Run one of Kafka's command-line classes (StorageTool, FeatureCommand) to completion, within a timeout."""
+    cmd = [java, f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-tools.properties'}", "-cp", cp, main, *args]
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise LabError(f"{what} did not finish within {timeout_s:.0f} s; the machine may be overloaded: "
+                       f"run `python -m kafkalab up` again") from None
+
+
+def _last_line(res: subprocess.CompletedProcess) -> str:
+    lines = [ln for ln in (res.stderr or res.stdout).strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else f"exit code {res.returncode}, no output"
+
+
+def release(version: str) -> str:
+    """The feature release of a Kafka version: "4.4.0" -> "4.4" (what ``kafka-features --release-version`` takes)."""
+    return ".".join(version.split(".")[:2])
+
+
 def _format(java: str, cp: str, all_nodes: list[Node]) -> None:
     """Format every node's storage once, for a 1-node (standalone) or 3-node (initial controllers) quorum."""
     s = all_nodes[0].s
     cluster_id = _new_cluster_id()
     dir_ids = {x.node_id: _new_cluster_id() for x in all_nodes}
+    # KAFKALAB_FORMAT_RELEASE formats at an older metadata version (the lifecycle test uses it to recreate the data
+    # a previous course version left); by default the storage gets the newest features the jars support
+    older = os.environ.get("KAFKALAB_FORMAT_RELEASE", "").strip()
     for node in all_nodes:
-        args = ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(node.props_file)]
+        args = ["format", "-t", cluster_id, "-c", str(node.props_file)]
+        if older:
+            args += ["--release-version", older]
         if len(all_nodes) == 1:
             args.append("--standalone")
         else:
             voters = ",".join(f"{x.node_id}@{HOST}:{x.controller_port}:{dir_ids[x.node_id]}" for x in all_nodes)
             args += ["--initial-controllers", voters]
-        cmd = [java, f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-tools.properties'}", "-cp", cp, *args]
-        res = subprocess.run(cmd, capture_output=True, text=True)
+        res = _run_kafka_class(java, cp, "kafka.tools.StorageTool", args, FORMAT_TIMEOUT_S, f"formatting {node.name}")
         if res.returncode != 0:
-            msg = (res.stderr or res.stdout).strip().splitlines()
-            raise LabError(f"formatting {node.name} failed: {msg[-1] if msg else 'no output'}; "
+            raise LabError(f"formatting {node.name} failed: {_last_line(res)}; "
                            f"remove {cluster_dir(len(all_nodes), s)} to start from empty storage")
-    (cluster_dir(len(all_nodes), s) / "cluster.json").write_text(
-        json.dumps({"cluster_id": cluster_id, "nodes": len(all_nodes)}))
+    _write_cluster_json(len(all_nodes), s, {"cluster_id": cluster_id, "nodes": len(all_nodes),
+                                             "release": older or release(kafka_version())})
+
+
+def _cluster_json(n: int, s: Settings) -> dict:
+    try:
+        data = json.loads((cluster_dir(n, s) / "cluster.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_cluster_json(n: int, s: Settings, data: dict) -> None:
+    path = cluster_dir(n, s) / "cluster.json"
+    tmp = path.with_name(f"cluster.json.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def parse_features(text: str) -> dict[str, str]:
+    """``kafka-features describe`` output as {feature: finalized level} (levels as printed: "2", "4.4-IV2")."""
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r"Feature:\s*(\S+).*FinalizedVersionLevel:\s*(\S+)", line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+#: Features a chapter needs that storage formatted by an older course version leaves off (level 0).
+NEEDED_FEATURES = ("share.version", "streams.version")
+
+
+def _ensure_features(java: str, cp: str, all_nodes: list[Node], quiet: bool) -> None:
+    """Storage formatted by an older Kafka keeps its metadata version (and share/streams groups off) until someone
+    upgrades it. The course's data is practice data, so we upgrade it to the release we run, once, with a notice.
+
+    Cheap when nothing is to do: cluster.json records the release the storage was formatted or upgraded to, and
+    only a mismatch asks the cluster (one FeatureCommand run, ~1 s)."""
+    s = all_nodes[0].s
+    n = len(all_nodes)
+    info = _cluster_json(n, s)
+    target = release(kafka_version())
+    if info.get("release") == target:
+        return
+    bootstrap = f"{HOST}:{all_nodes[0].broker_port}"
+    res = _run_kafka_class(java, cp, "org.apache.kafka.tools.FeatureCommand",
+                           ["--bootstrap-server", bootstrap, "describe"], FEATURES_TIMEOUT_S, "kafka-features describe")
+    features = parse_features(res.stdout)
+    if res.returncode != 0 or not features:
+        _say(f"Could not read this cluster's features ({_last_line(res)}); share and streams groups may be off", quiet)
+        return
+    off = [f for f in NEEDED_FEATURES if features.get(f, "0") == "0"]
+    if off:
+        upgrade = ["--bootstrap-server", bootstrap, "upgrade", "--release-version", target]
+        res = _run_kafka_class(java, cp, "org.apache.kafka.tools.FeatureCommand", upgrade, FEATURES_TIMEOUT_S,
+                               "kafka-features upgrade")
+        if res.returncode != 0:
+            _say(f"This cluster's data was formatted by an older Kafka ({', '.join(off)} off) and the upgrade failed "
+                 f"({_last_line(res)}); run `python -m kafkalab tool kafka-features {' '.join(upgrade)}`", quiet)
+            return
+        _say(f"Upgraded this cluster's metadata from {features.get('metadata.version', '?')} to Kafka {target} "
+             f"(share and streams groups on); Kafka older than {target} can no longer open {cluster_dir(n, s)}", quiet)
+    _write_cluster_json(n, s, {**info, "release": target})
 
 
 # ----------------------------------------------------------------------------------------------- up / down
@@ -211,34 +320,44 @@ def _say(msg: str, quiet: bool) -> None:
 
 def _check_ports(node: Node) -> None:
     for port, what in ((node.broker_port, "broker"), (node.controller_port, "controller")):
-        deadline = time.monotonic() + 5
-        while not procs.port_free(port):
-            owner = procs.port_owner(port)
-            if owner is None and time.monotonic() < deadline:
-                time.sleep(0.1)  # no process we can see owns it: a JVM that was just killed is still closing it
-                continue
-            who = f" by pid {owner[0]} ({owner[1]})" if owner else ""
-            raise LabError(
-                f"port {port} ({node.name} {what}) on {HOST} is already in use{who}. Stop that program, or if it is "
-                f"a Kafka you want to use, set KAFKA_BOOTSTRAP_SERVERS={HOST}:{node.broker_port} instead of starting ours"
-            )
+        def free_or_owned() -> str | None:  # None = taken but no process we can see owns it: keep looking
+            if procs.port_free(port):
+                return "free"
+            return "owned" if procs.port_owner(port) else None
+
+        try:  # a JVM killed a moment ago may still be closing the port: give it a few seconds
+            state = wait_until(free_or_owned, timeout_s=PORT_GRACE_S, interval_s=0.1, what=f"port {port} to close")
+        except LabError:
+            state = "owned"
+        if state == "free":
+            continue
+        owner = procs.port_owner(port)
+        who = f" by pid {owner[0]} ({owner[1]})" if owner else ""
+        raise LabError(
+            f"port {port} ({node.name} {what}) on {HOST} is already in use{who}. Stop that program, or if it is "
+            f"a Kafka you want to use, set KAFKA_BOOTSTRAP_SERVERS={HOST}:{node.broker_port} instead of starting ours"
+        )
 
 
 def up(n: int | None = None, quiet: bool = False) -> dict:
     """Start the embedded cluster (idempotent) with ``n`` nodes (default: as many as last time, else 1).
 
-    Returns {node name: pid}.
-    """
+    Returns {node name: pid}. Safe when two run at once: the second waits for the first (cluster lock) and then
+    finds the nodes running. A start that fails or times out stops the JVMs it started."""
     s = settings()
-    n = n or current_size(s)
     if not s.embedded:  # the learner's own cluster: check that it answers, start nothing
         from ..io.clients import describe_cluster
 
         brokers = describe_cluster(s.bootstrap, timeout_s=5)["brokers"]
         _say(f"Using the cluster at {s.bootstrap} (KAFKA_BOOTSTRAP_SERVERS, {len(brokers)} broker(s)); starting nothing", quiet)
         return {}
-    if n not in (1, 3):
+    if n not in (None, 1, 3):
         raise LabError(f"--brokers {n}: the embedded cluster runs 1 or 3 brokers")
+    with cluster_lock(s, quiet=quiet):
+        return _up_locked(n or current_size(s), s, quiet)
+
+
+def _up_locked(n: int, s: Settings, quiet: bool) -> dict:
     other = current_size(s)
     if other != n and any(_pid(x) for x in nodes(other, s)):
         raise LabError(f"a {other}-broker cluster is running; stop it with `python -m kafkalab down`, then run "
@@ -262,23 +381,42 @@ def up(n: int | None = None, quiet: bool = False) -> dict:
         _format(java, cp, all_nodes)
     _size_file(s).write_text(str(n))
     t0 = time.monotonic()
-    started = {}
-    for node in to_start:
-        _forget_cds_part(node, trust=False)  # left by a JVM that died without our `down`: may be half written
-        cds_opts, part = cds.jvm_args("broker", java, cp)
-        if part is not None:
-            node.cds_marker.write_text(str(part))
-        cmd = _java_cmd(java, cp, node, ["kafka.Kafka", str(node.props_file)], s.heap, cds_opts)
-        with open(node.console_log, "ab") as out:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True, cwd=s.home)
-        node.pid_file.write_text(str(proc.pid))
-        running[node.name] = proc.pid
-        started[node] = proc
-        _say(f"Started {node.name} (pid {proc.pid}) on {HOST}:{node.broker_port}; waiting for it to answer ...", quiet)
-    _wait_ready(all_nodes, started, t0, quiet)
+    started: dict[Node, subprocess.Popen] = {}
+    offsets = {node: _log_offsets(node) for node in to_start}  # errors quote this run's log lines only
+    try:
+        for node in to_start:
+            _forget_cds_part(node, trust=False)  # left by a JVM that died without our `down`: may be half written
+            cds_opts, part = cds.jvm_args("broker", java, cp)
+            if part is not None:
+                node.cds_marker.write_text(str(part))
+            cmd = _java_cmd(java, cp, node, ["kafka.Kafka", str(node.props_file)], s.heap, cds_opts)
+            with open(node.console_log, "ab") as out:
+                proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        start_new_session=True, cwd=s.home)
+            node.pid_file.write_text(str(proc.pid))
+            running[node.name] = proc.pid
+            started[node] = proc
+            _say(f"Started {node.name} (pid {proc.pid}) on {HOST}:{node.broker_port}; waiting for it to answer ...", quiet)
+        _wait_ready(all_nodes, started, offsets, t0, quiet)
+    except BaseException:  # a failed or timed-out start (or Ctrl-C) leaves nothing of its own behind
+        _stop_started(started)
+        raise
+    try:
+        _ensure_features(java, cp, all_nodes, quiet)
+    except LabError as e:  # the cluster runs; only its feature check failed
+        _say(f"Could not check this cluster's features: {e}", quiet)
     _say(f"Kafka is up on {s.bootstrap} after {time.monotonic() - t0:.1f} s (logs: {s.log_dir})", quiet)
     return running
+
+
+def _stop_started(started: dict[Node, subprocess.Popen]) -> None:
+    """Stop the JVMs this run started (SIGTERM, then SIGKILL) and forget their pid files and class-archive parts."""
+    procs.terminate_all([p.pid for p in started.values() if p.poll() is None], STOP_GRACE_S)
+    for node, proc in started.items():
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+        node.pid_file.unlink(missing_ok=True)
+        _forget_cds_part(node, trust=False)
 
 
 def _forget_cds_part(node: Node, trust: bool) -> None:
@@ -294,50 +432,79 @@ def _forget_cds_part(node: Node, trust: bool) -> None:
         cds.discard(part)
 
 
-def _last_lines(paths: list[Path], n: int = 3) -> str:
-    lines: list[str] = []
-    for path in paths:
+def _log_files(node: Node) -> list[Path]:
+    return [node.console_log, node.s.log_dir / f"{node.name}.log"]
+
+
+def _log_offsets(node: Node) -> dict[Path, int]:
+    """Where each of the node's logs ends now: a failed start quotes only what was written after."""
+    out = {}
+    for path in _log_files(node):
         try:
-            lines += [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+            out[path] = path.stat().st_size
+        except OSError:
+            out[path] = 0
+    return out
+
+
+def _last_lines(offsets: dict[Path, int], n: int = 3) -> str:
+    lines: list[str] = []
+    for path, start in offsets.items():
+        try:
+            with open(path, "rb") as f:
+                if f.seek(0, os.SEEK_END) >= start:  # a log that rolled over since is read from its start
+                    f.seek(start)
+                else:
+                    f.seek(0)
+                lines += [ln for ln in f.read().decode(errors="replace").splitlines() if ln.strip()]
         except OSError:
             pass
     errors = [ln for ln in lines if " ERROR " in ln or "Exception" in ln]
     return " | ".join((errors or lines)[-n:])[:400] or "no output"
 
 
-def _wait_ready(all_nodes: list[Node], started: dict[Node, subprocess.Popen], t0: float, quiet: bool) -> None:
-    """Wait until every node answers. A node we just started is watched through its Popen handle: its /proc
-    command line is Python's until the exec, so the pid-file check would call it gone."""
+def _wait_ready(all_nodes: list[Node], started: dict[Node, subprocess.Popen], offsets: dict[Node, dict[Path, int]],
+                t0: float, quiet: bool) -> None:
+    """Wait until every node answers; raise at once if a node we started exits."""
     from ..io.clients import describe_cluster
 
     with contextlib.suppress(ImportError):
         import kafka  # noqa: F401  (importing the client takes ~0.1 s: do it while the JVM starts, not after)
-    deadline = t0 + START_TIMEOUT_S
-    next_note = time.monotonic() + 10
     s = all_nodes[0].s
-    while time.monotonic() < deadline:
+    timeout = start_timeout_s()
+    next_note = [time.monotonic() + 10]
+
+    def ready() -> bool:
         for node, proc in started.items():
             if proc.poll() is not None:
-                node.pid_file.unlink(missing_ok=True)
                 log = s.log_dir / f"{node.name}.log"
                 raise LabError(f"{node.name} exited during start-up (exit code {proc.returncode}): "
-                               f"{_last_lines([node.console_log, log])} (full log: {log})")
-        if all(procs.port_answers(x.broker_port) for x in all_nodes):
-            try:
-                if len(describe_cluster(s.bootstrap, timeout_s=3)["brokers"]) == len(all_nodes):
-                    return
-            except Exception:  # not ready yet: keep waiting
-                pass
-        if time.monotonic() > next_note:
+                               f"{_last_lines(offsets[node])} (full log: {log})")
+        if time.monotonic() > next_note[0]:
             _say(f"  ... still starting ({time.monotonic() - t0:.0f} s)", quiet)
-            next_note += 10
-        time.sleep(POLL_S)
-    raise LabError(f"Kafka did not answer within {START_TIMEOUT_S} s; see {s.log_dir} and run `python -m kafkalab doctor`")
+            next_note[0] += 10
+        if not all(procs.port_answers(x.broker_port) for x in all_nodes):
+            return False
+        try:
+            return len(describe_cluster(s.bootstrap, timeout_s=3)["brokers"]) == len(all_nodes)
+        except Exception:  # noqa: BLE001  not ready yet (kafka-python raises several kinds): keep waiting
+            return False
+
+    wait_until(ready, timeout_s=timeout, interval_s=POLL_S, what=f"Kafka answering on {s.bootstrap}",
+               last_seen=lambda: ", ".join(f"{x.name} port {'open' if procs.port_answers(x.broker_port) else 'closed'}"
+                                           for x in all_nodes),
+               fix=f"the JVMs it started were stopped; see {s.log_dir}, run `python -m kafkalab doctor`, or allow more "
+                   f"time with KAFKALAB_START_TIMEOUT=<seconds>")
 
 
 def down(wipe: bool = False, quiet: bool = False) -> list[str]:
     """Stop every node of the embedded cluster; leave no JVM behind. ``wipe`` also deletes the data."""
     s = settings()
+    with cluster_lock(s, quiet=quiet):
+        return _down_locked(s, wipe, quiet)
+
+
+def _down_locked(s: Settings, wipe: bool, quiet: bool) -> list[str]:
     known = nodes(max(3, current_size(s)), s)
     live = {}
     for node in known:
@@ -361,12 +528,13 @@ def down(wipe: bool = False, quiet: bool = False) -> list[str]:
 
 
 def status() -> dict:
-    """What runs: per node its pid and whether its ports answer."""
+    """What runs: per node its pid and whether its ports answer. Reads only: no pid file is written or removed."""
     s = settings()
-    report = {"bootstrap": s.bootstrap, "embedded": s.embedded, "home": str(s.home), "nodes": {}}
+    report = {"bootstrap": s.bootstrap, "embedded": s.embedded, "home": str(s.home), "nodes": {},
+              "kafka_version": kafka_version() if s.embedded else None}
     if s.embedded:
         for node in nodes(current_size(s), s):
-            pid = _pid(node)
+            pid = _pid(node, repair=False)
             report["nodes"][node.name] = {
                 "pid": pid,
                 "broker_port": node.broker_port,

@@ -1,12 +1,15 @@
 """Small, Linux-only process and port helpers used by the launchers (no psutil needed)."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
 import socket
-import time
 from pathlib import Path
+
+from ..errors import LabError
+from ..wait import wait_until
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -111,24 +114,28 @@ def terminate_all(pids: list[int], grace: float) -> set[int]:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
-    deadline = time.monotonic() + grace
     alive = set(pids)
-    while alive and time.monotonic() < deadline:
-        alive = {p for p in alive if pid_alive(p)}
-        if alive:
-            time.sleep(0.2)
-    for pid in alive:
+
+    def all_gone() -> bool:
+        for pid in pids:
+            _reap(pid)  # our own children (a start that timed out) turn zombie until reaped
+        alive.intersection_update(p for p in pids if pid_alive(p))
+        return not alive
+
+    with contextlib.suppress(LabError):
+        wait_until(all_gone, timeout_s=grace, interval_s=0.2, what="processes to stop after SIGTERM")
+    killed = set(alive)
+    for pid in killed:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    for _ in range(50):
-        if not any(pid_alive(p) for p in alive):
-            break
-        time.sleep(0.1)
+    if killed:
+        with contextlib.suppress(LabError):
+            wait_until(all_gone, timeout_s=5, interval_s=0.1, what="processes to exit after SIGKILL")
     for pid in pids:
         _reap(pid)
-    return alive
+    return killed
 
 
 def _reap(pid: int) -> None:
@@ -138,11 +145,12 @@ def _reap(pid: int) -> None:
         pass
 
 
-def find_pid(pid_file: Path, markers: tuple[str, ...]) -> int | None:
+def find_pid(pid_file: Path, markers: tuple[str, ...], repair: bool = True) -> int | None:
     """The live pid of the JVM identified by ``markers`` (arguments only it has).
 
-    Trusts ``pid_file`` only if that pid is alive and carries the markers (else the file is stale: removed);
-    otherwise looks for such a process in /proc and adopts it (rewrites the pid file).
+    Trusts ``pid_file`` only if that pid is alive and carries the markers; otherwise looks for such a process in
+    /proc. With ``repair`` (commands that hold the cluster lock) a stale file is removed and a found process adopted
+    (its pid written); without (``status``, ``doctor``, chapters) nothing on disk changes.
     """
     try:
         pid = int(pid_file.read_text().strip())
@@ -150,11 +158,10 @@ def find_pid(pid_file: Path, markers: tuple[str, ...]) -> int | None:
         pid = None
     if pid and pid_alive(pid) and all(m in cmdline(pid) for m in markers):
         return pid
-    if pid is not None:
+    if pid is not None and repair:
         pid_file.unlink(missing_ok=True)  # stale: the JVM died (kill -9, reboot) or the pid was reused
     found = [p for p in pids_with_arg(markers[-1]) if all(m in cmdline(p) for m in markers)]
-    if found:
+    if found and repair:
         pid_file.parent.mkdir(parents=True, exist_ok=True)
         pid_file.write_text(str(found[0]))
-        return found[0]
-    return None
+    return found[0] if found else None

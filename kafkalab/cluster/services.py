@@ -7,46 +7,27 @@ Started with ``python -m kafkalab up --with registry,connect,postgres`` or on de
 """
 from __future__ import annotations
 
-import json
+import contextlib
 import string
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import HOST, JVM_DIR, Settings, settings
+from ..config import HOST, JVM_DIR, Settings, settings, start_timeout_s
 from ..errors import LabError
+from ..wait import wait_until
 from . import procs
 from .java import find_java
+from .lock import cluster_lock
 from .maven import classpath
 from .plugins import plugin_path, unpack_once
 
-START_TIMEOUT_S = 120
 #: The registry's global compatibility. Apicurio's default is NONE; Confluent's, which learners meet elsewhere, is
 #: BACKWARD. (docker-compose.yml sets the same.)
 REGISTRY_COMPATIBILITY = "BACKWARD"
 STOP_GRACE_S = 30
-
-
-def http(method: str, url: str, body: dict | None = None, timeout: float = 5,
-         content_type: str = "application/json") -> tuple[int, object]:
-    """A small JSON-over-HTTP call: (status, decoded body). Network errors raise OSError."""
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": content_type,
-                                                                           "Accept": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            raw = resp.read()
-            status = resp.status
-    except urllib.error.HTTPError as e:
-        raw, status = e.read(), e.code
-    try:
-        return status, json.loads(raw) if raw else None
-    except ValueError:
-        return status, raw.decode(errors="replace")
 
 
 @dataclass(frozen=True)
@@ -79,9 +60,11 @@ class Service:
         return f"http://{HOST}:{self.port}"
 
     def answers(self) -> bool:
+        from ..io import http
+
         try:
-            return http("GET", self.url + self.ready_path, timeout=2)[0] == 200
-        except OSError:
+            return http.request("GET", self.url + self.ready_path, timeout_s=2).status == 200
+        except http.Unreachable:
             return False
 
     # -- per service
@@ -104,7 +87,8 @@ class Registry(Service):
 
     @property
     def management_port(self) -> int:
-        return self.port + 1000  # Quarkus' health/metrics interface; bound to loopback too
+        """Quarkus' health/metrics interface, bound to loopback too (kafkalab.config: ``registry_management``)."""
+        return self.s.ports["registry_management"]
 
     def ports(self) -> list[int]:
         return [self.port, self.management_port]
@@ -178,7 +162,7 @@ def _say(msg: str, quiet: bool) -> None:
 def preflight(name: str) -> Service:
     """Fail (before anything starts) if the service is not running and one of its ports is taken."""
     svc = service(name)
-    if not procs.find_pid(svc.pid_file, svc.markers):
+    if not procs.find_pid(svc.pid_file, svc.markers, repair=False):
         for port in svc.ports():
             if not procs.port_free(port):
                 owner = procs.port_owner(port)
@@ -190,10 +174,19 @@ def preflight(name: str) -> Service:
 
 
 def start(name: str, quiet: bool = False) -> int:
-    """Start one service if it is not running; return its pid."""
-    svc = preflight(name)
-    if name == "postgres":  # not a JVM: its own start (initdb the first time, a user switch as root)
-        return svc.start(quiet)
+    """Start one service if it is not running; return its pid. Holds the cluster lock: a second caller waits, then
+    finds it running. A start that fails or times out stops the JVM it started."""
+    svc = service(name)
+    with cluster_lock(svc.s, quiet=quiet):
+        if name == "postgres":  # not a JVM: its own start (initdb the first time, a user switch as root)
+            preflight(name)
+            return svc.start(quiet)
+        return _start_locked(svc, quiet)
+
+
+def _start_locked(svc: Service, quiet: bool) -> int:
+    name = svc.name
+    preflight(name)
     pid = procs.find_pid(svc.pid_file, svc.markers)
     if pid:
         _say(f"{name} is already running on {svc.url} (pid {pid})", quiet)
@@ -206,47 +199,68 @@ def start(name: str, quiet: bool = False) -> int:
         d.mkdir(parents=True, exist_ok=True)
     cmd, cwd = svc.command(quiet)
     t0 = time.monotonic()
+    offset = svc.log.stat().st_size if svc.log.exists() else 0  # errors quote this run's log lines only
     with open(svc.log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, cwd=cwd)
     svc.pid_file.write_text(str(proc.pid))
     _say(f"Started {name} (pid {proc.pid}) on {svc.url}; waiting for it to answer ...", quiet)
-    next_note = t0 + 10
-    while not svc.answers():
+    next_note = [t0 + 10]
+
+    def answers() -> bool:
         if proc.poll() is not None:
-            svc.pid_file.unlink(missing_ok=True)
-            tail = [ln for ln in svc.log.read_text(errors="replace").splitlines() if "ERROR" in ln][-1:]
+            errors = [ln for ln in _log_since(svc.log, offset) if "ERROR" in ln][-1:]
             raise LabError(f"{name} exited during start-up (exit code {proc.returncode}): "
-                           f"{tail[0][:300] if tail else 'no error logged'} (full log: {svc.log})")
-        if time.monotonic() - t0 > START_TIMEOUT_S:
-            raise LabError(f"{name} did not answer within {START_TIMEOUT_S} s; see {svc.log}")
-        if time.monotonic() > next_note:
+                           f"{errors[0][:300] if errors else 'no error logged'} (full log: {svc.log})")
+        if time.monotonic() > next_note[0]:
             _say(f"  ... {name} still starting ({time.monotonic() - t0:.0f} s)", quiet)
-            next_note += 10
-        time.sleep(0.5)
+            next_note[0] += 10
+        return svc.answers()
+
+    try:
+        wait_until(answers, timeout_s=start_timeout_s(), interval_s=0.5, what=f"{name} answering on {svc.url}",
+                   last_seen=lambda: f"{time.monotonic() - t0:.0f} s after the start",
+                   fix=f"it was stopped; see {svc.log}, or allow more time with KAFKALAB_START_TIMEOUT=<seconds>")
+    except BaseException:  # failed, timed out or interrupted: leave no JVM and no pid file behind
+        procs.terminate_all([proc.pid], STOP_GRACE_S)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+        svc.pid_file.unlink(missing_ok=True)
+        raise
     _say(f"{name} is up on {svc.url} after {time.monotonic() - t0:.1f} s", quiet)
     return proc.pid
+
+
+def _log_since(path: Path, offset: int) -> list[str]:
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset if f.seek(0, 2) >= offset else 0)
+            return f.read().decode(errors="replace").splitlines()
+    except OSError:
+        return []
 
 
 def stop(name: str, quiet: bool = False) -> bool:
     """Stop one service; True if it was running."""
     svc = service(name)
-    if name == "postgres":
-        return svc.stop(quiet)
-    pid = procs.find_pid(svc.pid_file, svc.markers)
-    svc.pid_file.unlink(missing_ok=True)
-    if not pid:
-        return False
-    _say(f"Stopping {name} (pid {pid}) ...", quiet)
-    procs.terminate(pid, STOP_GRACE_S)
-    return True
+    with cluster_lock(svc.s, quiet=quiet):
+        if name == "postgres":
+            return svc.stop(quiet)
+        pid = procs.find_pid(svc.pid_file, svc.markers)
+        svc.pid_file.unlink(missing_ok=True)
+        if not pid:
+            return False
+        _say(f"Stopping {name} (pid {pid}) ...", quiet)
+        procs.terminate(pid, STOP_GRACE_S)
+        return True
 
 
 def status() -> dict:
+    """Per service its pid, port and whether it answers. Reads only: no pid file is written or removed."""
     out = {}
     for name in NAMES:
         svc = service(name)
-        pid = procs.find_pid(svc.pid_file, svc.markers)
+        pid = procs.find_pid(svc.pid_file, svc.markers, repair=False)
         out[name] = {"pid": pid, "port": svc.port, "answers": svc.answers(), "url": svc.url}
         if name == "postgres":
             out[name].update(svc.info())

@@ -15,7 +15,7 @@ Why one partition: Kafka keeps order within a partition only, and the engine nee
 Why the topic settings in :data:`TOPIC_CONFIGS`: the broker judges retention by record timestamp, so a
 topic holding event times from last month would be emptied by the default seven-day retention
 (``retention.ms=-1`` keeps everything); and it refuses timestamps too far in the past or future
-(``message.timestamp.before.max.ms`` is ``Long.MAX_VALUE`` by default in Kafka 4.1 and set here explicitly;
+(``message.timestamp.before.max.ms`` is ``Long.MAX_VALUE`` by default in Kafka 4.4 and set here explicitly;
 ``message.timestamp.after.max.ms`` defaults to one hour, so event times must not lie in the future).
 
 :func:`quix_window_totals` runs the same topic through Quix Streams, a real stream processor, for the

@@ -2,8 +2,8 @@
 
 repo2docker installs binder/apt.txt, then binder/requirements.txt, runs binder/postBuild once at build time and
 binder/start before every session. This test does the Python half of that (apt packages are this machine's own)
-in a fresh venv on a copy of the repository, with its own KAFKALAB_HOME and spare ports (29492/29493: below Linux's
-ephemeral range, see CONTRIBUTING.md), so it never touches the course cluster; then it checks that the broker
+in a fresh venv on a copy of the repository, with its own KAFKALAB_HOME and the run's "binder" port block
+(tests/integration/ownlab.py), so it never touches the course cluster; then it checks that the broker
 started by binder/start answers the notebooks' first cell, and stops it.
 
 Installing all of binder/requirements.txt into the fresh venv took about 3 minutes (Flink, Quix Streams, Jupyter),
@@ -25,12 +25,14 @@ import pytest
 from kafkalab.cluster import procs
 from kafkalab.config import REPO
 
+import ownlab  # tests/integration/ownlab.py (pytest puts this folder on sys.path)
+
 pytestmark = pytest.mark.lifecycle
 
-BROKER_PORT, CONTROLLER_PORT = 29492, 29493
+BROKER_PORT, CONTROLLER_PORT = ownlab.port("binder", "broker"), ownlab.port("binder", "controller")
 START_BUDGET_S = 180
 #: what binder/postBuild, binder/start and a chapter's first cell (notebook.start) import besides the standard library
-NEEDED_BY_THE_STEPS = ("kafka-python", "plotly")
+NEEDED_BY_THE_STEPS = ("kafka-python", "plotly", "filelock")
 
 
 def pinned(names) -> list[str]:
@@ -57,10 +59,9 @@ def _copy_repo(dest):
 def _clean_env(venv, home) -> dict:
     env = {k: v for k, v in os.environ.items()
            if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_HOME",
-                        "KAFKALAB_HEAP")}
+                        "KAFKALAB_HEAP") and not (k.startswith("KAFKALAB_") and k.endswith("_PORT"))}
     env.update(PATH=f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}", VIRTUAL_ENV=str(venv),
-               KAFKALAB_HOME=str(home), KAFKALAB_BROKER_PORT=str(BROKER_PORT),
-               KAFKALAB_CONTROLLER_PORT=str(CONTROLLER_PORT))
+               KAFKALAB_HOME=str(home), KAFKALAB_PORT_BASE=str(ownlab.block_base("binder")))
     return env
 
 
@@ -97,7 +98,6 @@ def test_binder_build_and_start_steps_in_a_clean_venv(tmp_path):
                                  env=env, cwd=repo, capture_output=True, text=True, timeout=60)
         assert started.returncode == 0, started.stderr
         assert "session command ran" in started.stdout, "binder/start did not exec its arguments"
-        assert time.monotonic() - t0 < 30, "binder/start must hand over at once, not wait for Kafka"
 
         first_cell = ["python", "-c", "from kafkalab import notebook; notebook.start()"]
         answer = None

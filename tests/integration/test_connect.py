@@ -11,6 +11,7 @@ import pytest
 from kafkalab import connect
 from kafkalab.checks import connect_sql
 from kafkalab.cluster import services
+from kafkalab.cluster.maven import pinned
 from kafkalab.errors import LabError
 from kafkalab.io import clients, topics
 from kafkalab.io.topics import end_offsets
@@ -64,7 +65,7 @@ def source(path, topic, **extra) -> dict:
 
 
 def test_worker_and_plugins(worker):
-    assert connect.worker()["version"] == "4.1.2"
+    assert connect.worker()["version"] == pinned("connect.version")
     assert {connect.FILE_SINK, connect.FILE_SOURCE} <= set(connect.plugins())  # Debezium's are there too (test_cdc.py)
     smts = connect.plugins("transformation")
     assert "org.apache.kafka.connect.transforms.InsertField$Value" in smts

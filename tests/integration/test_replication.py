@@ -1,6 +1,6 @@
 """Three brokers: the cluster forms, and acknowledged records survive a leader killed with SIGKILL.
 
-Runs its own three-node KRaft cluster on spare ports (19392..19397) with its own data folder.
+Runs its own three-node KRaft cluster on the run's "three-brokers" port block with its own data folder.
 """
 from __future__ import annotations
 
@@ -17,15 +17,14 @@ import ownlab  # tests/integration/ownlab.py (pytest puts this folder on sys.pat
 
 pytestmark = pytest.mark.lifecycle
 
-BOOTSTRAP = "127.0.0.1:19392"
+BOOTSTRAP = f"127.0.0.1:{ownlab.port('three-brokers', 'broker')}"
 N_RECORDS = 100_000
 TOPIC = "replication-zero-loss"
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    e = ownlab.lab_env(tmp_path_factory.mktemp("three-brokers"), heap="320m", KAFKALAB_BROKER_PORT=19392,
-                       KAFKALAB_CONTROLLER_PORT=19393)
+    e = ownlab.lab_env(tmp_path_factory.mktemp("three-brokers"), "three-brokers", heap="320m")
     res = lab(e, "up", "--brokers", "3")
     assert res.returncode == 0, res.stderr
     yield e
@@ -131,7 +130,10 @@ def test_acknowledged_records_survive_a_killed_leader(env):
 @pytest.fixture
 def here(env, monkeypatch):
     """This process pointed at the test's three-broker cluster (kafkalab.cluster.broker reads the environment)."""
-    for key in ("KAFKALAB_HOME", "KAFKALAB_BROKER_PORT", "KAFKALAB_CONTROLLER_PORT", "KAFKALAB_HEAP"):
+    for key in list(os.environ):  # single-port overrides of the caller's shell would win over the block's base
+        if key.startswith("KAFKALAB_") and key.endswith("_PORT"):
+            monkeypatch.delenv(key)
+    for key in ("KAFKALAB_HOME", "KAFKALAB_PORT_BASE", "KAFKALAB_HEAP"):
         monkeypatch.setenv(key, env[key])
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     from kafkalab.io.clients import admin
@@ -142,7 +144,7 @@ def here(env, monkeypatch):
     a.close()
 
 
-ALL_NODES = "127.0.0.1:19392,127.0.0.1:19394,127.0.0.1:19396"
+ALL_NODES = ",".join(f"127.0.0.1:{ownlab.port('three-brokers', 'broker') + 2 * k}" for k in range(3))
 
 
 def _three_way_topic(replicas, name: str) -> str:

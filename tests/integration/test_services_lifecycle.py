@@ -1,6 +1,7 @@
 """Lifecycle guarantees of the companion services (schema registry, Connect), each against the real service.
 
-Like test_lifecycle.py, these run their own broker and services on spare ports with their own data folder.
+Like test_lifecycle.py, these run their own broker and services on the run's "services" port block with their own
+data folder.
 """
 from __future__ import annotations
 
@@ -13,22 +14,21 @@ import time
 import pytest
 
 from kafkalab.cluster import procs
-from kafkalab.cluster.services import http
+from kafkalab.io.http import request as http
 
 import ownlab  # tests/integration/ownlab.py (pytest puts this folder on sys.path)
 
 pytestmark = pytest.mark.lifecycle
 
-PORTS = {"KAFKALAB_BROKER_PORT": 19192, "KAFKALAB_CONTROLLER_PORT": 19193,
-         "KAFKALAB_REGISTRY_PORT": 18181, "KAFKALAB_CONNECT_PORT": 18183}
-REGISTRY = f"http://127.0.0.1:{PORTS['KAFKALAB_REGISTRY_PORT']}/apis/ccompat/v7"
-CONNECT = f"http://127.0.0.1:{PORTS['KAFKALAB_CONNECT_PORT']}"
+REGISTRY_PORT = ownlab.port("services", "registry")
+REGISTRY = f"http://127.0.0.1:{REGISTRY_PORT}/apis/ccompat/v7"
+CONNECT = f"http://127.0.0.1:{ownlab.port('services', 'connect')}"
 AVRO = "application/vnd.schemaregistry.v1+json"
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    e = ownlab.lab_env(tmp_path_factory.mktemp("services-home"), **PORTS)
+    e = ownlab.lab_env(tmp_path_factory.mktemp("services-home"), "services")
     yield e
     lab(e, "down", "-q")
 
@@ -80,12 +80,12 @@ def test_registry_port_taken_is_one_line(env):
     assert lab(env, "down").returncode == 0
     with socket.socket() as squatter:
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the port may hold TIME_WAIT leftovers
-        squatter.bind(("127.0.0.1", PORTS["KAFKALAB_REGISTRY_PORT"]))
+        squatter.bind(("127.0.0.1", REGISTRY_PORT))
         squatter.listen()
         res = lab(env, "up", "--with", "registry")
     assert res.returncode == 2
     last = res.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: port 18181 (registry)") and f"pid {os.getpid()}" in last
+    assert last.startswith(f"error: port {REGISTRY_PORT} (registry)") and f"pid {os.getpid()}" in last
     assert "Traceback" not in res.stderr
     assert jvms(env, "registry") == [] and jvms(env, "node-1") == []  # nothing was started
 

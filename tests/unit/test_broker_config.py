@@ -61,3 +61,23 @@ def test_extra_nodes_follow_node_one_ports(monkeypatch, tmp_path):
     monkeypatch.setenv("KAFKALAB_CONTROLLER_PORT", "19293")
     assert [(n.broker_port, n.controller_port) for n in broker.nodes(3, settings())] == [
         (19292, 19293), (19294, 19295), (19296, 19297)]
+
+
+DESCRIBE_41 = """\
+Feature: eligible.leader.replicas.version	SupportedMinVersion: 0	SupportedMaxVersion: 1	FinalizedVersionLevel: 1	Epoch: 19
+Feature: metadata.version	SupportedMinVersion: 3.3-IV3	SupportedMaxVersion: 4.4-IV2	FinalizedVersionLevel: 4.1-IV1	Epoch: 19
+Feature: share.version	SupportedMinVersion: 0	SupportedMaxVersion: 2	FinalizedVersionLevel: 0	Epoch: 19
+Feature: streams.version	SupportedMinVersion: 0	SupportedMaxVersion: 1	FinalizedVersionLevel: 0	Epoch: 19
+"""
+
+
+def test_features_output_is_read_per_feature():
+    features = broker.parse_features(DESCRIBE_41)
+    assert features == {"eligible.leader.replicas.version": "1", "metadata.version": "4.1-IV1",
+                        "share.version": "0", "streams.version": "0"}
+    assert broker.parse_features("Command line error: nothing") == {}
+
+
+def test_release_is_major_dot_minor():
+    assert broker.release("4.4.0") == "4.4"
+    assert broker.release("4.10.2") == "4.10"

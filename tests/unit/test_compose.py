@@ -2,7 +2,7 @@
 import yaml
 
 from kafkalab.cluster import broker
-from kafkalab.config import PORTS, REPO, settings
+from kafkalab.config import PORTS, REPO, RESERVED_PORTS, settings
 
 props = broker.parse_properties
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
@@ -18,7 +18,7 @@ def test_published_ports_bind_loopback_and_match_the_ports_table():
         for mapping in svc.get("ports", []):
             host_ip, host_port, container_port = mapping.split(":")
             assert host_ip == "127.0.0.1", (name, mapping)
-            assert int(host_port) in PORTS.values(), (name, mapping)
+            assert int(host_port) in {**PORTS, **RESERVED_PORTS}.values(), (name, mapping)
     assert "127.0.0.1:9092:9092" in COMPOSE["services"]["broker"]["ports"]
 
 
@@ -48,6 +48,12 @@ def test_image_is_the_pinned_kafka_version():
     from kafkalab.doctor import pinned_kafka_version
 
     assert COMPOSE["services"]["broker"]["image"] == f"apache/kafka:{pinned_kafka_version()}"
+
+
+def test_connect_image_is_the_embedded_workers_version():
+    from kafkalab.cluster.maven import pinned
+
+    assert COMPOSE["services"]["connect"]["image"] == f"apache/kafka:{pinned('connect.version')}"
 
 
 def test_companion_services_match_the_embedded_ones():

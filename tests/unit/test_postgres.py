@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from kafkalab.cluster import postgres, services
-from kafkalab.config import PORTS, REPO, settings
+from kafkalab.config import RESERVED_PORTS, REPO, settings
 
 
 def settings_lines(text: str) -> dict[str, str]:
@@ -33,7 +33,7 @@ def home(monkeypatch, tmp_path):
 
 
 def test_the_course_port_is_not_the_distributions_and_follows_the_environment(home):
-    assert PORTS["postgres"] == 5433
+    assert RESERVED_PORTS["postgres"] == 5433
     svc = services.service("postgres")
     assert isinstance(svc, postgres.Postgres) and svc.port == 15433 == settings().postgres_port
     assert svc.url == "postgresql://kafkalab@127.0.0.1:15433/kafkalab"
@@ -110,7 +110,7 @@ def test_the_installed_server_is_found_with_its_version():
 def test_docker_compose_runs_the_same_settings_on_the_same_port():
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     pg = compose["services"]["postgres"]
-    assert pg["ports"] == [f"127.0.0.1:{PORTS['postgres']}:5432"] and pg["profiles"] == ["postgres"]
+    assert pg["ports"] == [f"127.0.0.1:{RESERVED_PORTS['postgres']}:5432"] and pg["profiles"] == ["postgres"]
     assert pg["environment"] == {"POSTGRES_DB": postgres.DATABASE, "POSTGRES_USER": postgres.USER,
                                  "POSTGRES_PASSWORD": postgres.PASSWORD}
     cmd = pg["command"]
