@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from kafkalab import cdc, clients, connect
+from kafkalab import cdc, connect
+from kafkalab.io import clients, topics
 from kafkalab.cluster import services
 from kafkalab.cluster.plugins import DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES
 from kafkalab.config import JVM_DIR
@@ -44,7 +45,7 @@ def lab(stack):
     for source in made["sources"]:
         cdc.drop_source(source)
     for topic in made["topics"]:
-        clients.delete_topic(topic)
+        topics.delete_topic(topic)
     cdc.drop_schema(made["schema"])
 
 
@@ -124,7 +125,7 @@ def test_the_jdbc_sink_upserts_by_key_and_deletes(lab):
 def input_topic(lab, what: str) -> str:
     """A fresh topic for records the test writes itself, and the test's schema (empty) for the sink's table."""
     topic = f"test-cdc-{what}-{lab['run']}"
-    clients.recreate_topic(topic)
+    topics.recreate_topic(topic)
     lab["topics"].append(topic)
     cdc.execute(f"CREATE SCHEMA {lab['schema']}")
     return topic

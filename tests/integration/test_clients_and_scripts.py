@@ -76,7 +76,7 @@ def test_recreate_topic_empties_it(topic):
 
 
 def test_consumer_group_tool_lists_and_describes_a_group_we_made(topic, live_cluster):
-    clients.recreate_topic(topic, partitions=2)
+    topics.recreate_topic(topic, partitions=2)
     with clients.producer() as p:
         for i in range(6):
             p.send(topic, key=str(i).encode(), value=b"x")

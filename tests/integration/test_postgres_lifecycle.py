@@ -1,8 +1,7 @@
 """Lifecycle guarantees of the PostgreSQL service, against the real server, through the CLI a learner uses.
 
-Like test_services_lifecycle.py, these run their own broker and server with their own data folder. Their ports are
-derived from the course ports of this shell (KAFKALAB_*_PORT, or the defaults), so that they never meet that
-cluster, and kept below 32768: Linux hands out 32768-60999 as clients' source ports (CONTRIBUTING.md).
+Like test_services_lifecycle.py, these run their own broker and server with their own data folder, on their own
+block of the run's ports (tests/integration/ownlab.py), so that they never meet the course cluster.
 """
 from __future__ import annotations
 
@@ -18,7 +17,6 @@ from unittest import mock
 
 from kafkalab.cluster import procs, services
 from kafkalab.cluster.postgres import PASSWORD, USER, Postgres
-from kafkalab.config import PORTS
 from kafkalab.wait import wait_until
 
 import ownlab  # tests/integration/ownlab.py (pytest puts this folder on sys.path)
@@ -27,20 +25,13 @@ pytestmark = pytest.mark.lifecycle
 
 
 
-def spare(port: int) -> int:
-    """A port of this test's own, below the ephemeral range: 34432 -> 20432, 5433 -> 16433."""
-    return port - 14000 if port >= 32768 else port + 11000
-
-
-PORTS_HERE = {f"KAFKALAB_{name.upper()}_PORT": spare(int(os.environ.get(f"KAFKALAB_{name.upper()}_PORT") or PORTS[name]))
-              for name in ("broker", "controller", "postgres")}
-PG_PORT = PORTS_HERE["KAFKALAB_POSTGRES_PORT"]
+PG_PORT = ownlab.port("postgres", "postgres")
 lab = ownlab.lab
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    e = ownlab.lab_env(tmp_path_factory.mktemp("pg-home"), **PORTS_HERE)
+    e = ownlab.lab_env(tmp_path_factory.mktemp("pg-home"), "postgres")
     yield e
     lab(e, "down", "--wipe", "-q")
 
