@@ -14,6 +14,7 @@ import time
 import pytest
 
 import ownlab  # tests/integration/ownlab.py (pytest puts this folder on sys.path)
+from kafkalab.wait import wait_until
 
 pytestmark = pytest.mark.lifecycle
 
@@ -59,13 +60,14 @@ def test_acknowledged_records_survive_a_killed_leader(env):
     a = admin(bootstrap_servers=BOOTSTRAP)
     try:
         a.create_topics([NewTopic(TOPIC, 3, 3, topic_configs={"min.insync.replicas": "2"})])
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+
+        def in_sync():
             parts = a.describe_topics([TOPIC])[0]["partitions"]
-            if len(parts) == 3 and all(len(p["isr_nodes"]) == 3 for p in parts):
-                break
-            time.sleep(0.2)
-        leader = next(p["leader_id"] for p in a.describe_topics([TOPIC])[0]["partitions"] if p["partition_index"] == 0)
+            return parts if len(parts) == 3 and all(len(p["isr_nodes"]) == 3 for p in parts) else None
+
+        parts = wait_until(in_sync, timeout_s=60, what=f"all three replicas of {TOPIC} in sync",
+                           last_seen=lambda: a.describe_topics([TOPIC])[0]["partitions"])
+        leader = next(p["leader_id"] for p in parts if p["partition_index"] == 0)
     finally:
         a.close()
 
