@@ -31,7 +31,7 @@ doctor:
 lab: up
 	@echo "Opening JupyterLab on http://127.0.0.1:8888/lab (Ctrl-C stops it; 'make down' stops Kafka)"
 	@$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port 8888 --notebook-dir . $(if $(filter 0,$(shell id -u)),--allow-root) \
-		--LabApp.default_url=/lab/tree/notebooks/08_kafka101.ipynb
+		--LabApp.default_url=/lab/tree/notebooks/01_kafka101.ipynb
 
 notebooks: setup
 	@VENV=$(VENV) bash tools/notebooks.sh

@@ -1,4 +1,4 @@
-"""Kafka Connect's REST API in small functions (Chapter 5: Integrating data with Kafka Connect, querying with SQL).
+"""Kafka Connect's REST API in small functions (Chapter 6: Integrating data with Kafka Connect, querying with SQL).
 
 A Connect worker has no client library: everything (create, list, status, pause, resume, stop, delete, offsets)
 is an HTTP call to its REST API, port 8083 by default. Each function here is one or two such calls, named after

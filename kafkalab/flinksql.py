@@ -1,4 +1,4 @@
-"""Flink SQL on the course topics through PyFlink (Chapter 5: Integrating data with Kafka Connect, querying with SQL).
+"""Flink SQL on the course topics through PyFlink (Chapter 6: Integrating data with Kafka Connect, querying with SQL).
 
 ksqlDB, the SQL engine the course notes name, is not available from any registry the course can install from;
 Flink SQL plays its part. PyFlink (``apache-flink`` in requirements.txt) runs every query on a local mini-cluster

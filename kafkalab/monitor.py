@@ -1,7 +1,7 @@
 """Watch the course cluster the way a "Kafka Manager" would: what runs, who reads what, how fast.
 
-Taught in Chapter 1, *The Kafka ecosystem* (:func:`stack`, :func:`quorum`, :func:`node_roles`: the live tour of the
-local stack) and Chapter 2, *Kafka's building blocks* (:func:`assignment_table` for consumer-group assignments,
+Taught in Chapter 2, *The Kafka ecosystem* (:func:`stack`, :func:`quorum`, :func:`node_roles`: the live tour of the
+local stack) and Chapter 3, *Kafka's building blocks* (:func:`assignment_table` for consumer-group assignments,
 :func:`measure_produce` for batch- against stream-shaped traffic). Groups themselves (settling, lag, deletion) are
 :mod:`kafkalab.io.groups`; the lag widget is :mod:`kafkalab.widgets.lag`.
 """

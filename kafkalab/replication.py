@@ -1,4 +1,4 @@
-"""Replication and failure on the three-broker cluster (notebooks/10_replication.ipynb).
+"""Replication and failure on the three-broker cluster (notebooks/11_replication.ipynb).
 
 What the chapter asks the cluster — who leads each partition, which replicas are in sync — and the ways it
 breaks brokers on purpose: killed, paused, restarted. Every way of breaking one comes as a ``with`` block that

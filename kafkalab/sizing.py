@@ -1,6 +1,6 @@
 """How many partitions and consumers a topic needs, and what it costs in disk and network.
 
-Taught in Chapter 9: Calculating to consume real-time data.
+Taught in Chapter 10: Calculating to consume real-time data.
 
 The model, in one place:
 

@@ -182,7 +182,7 @@ def _check_theme_mode(app: Sphinx, config) -> None:
 
 
 def redirect_page(old: str, new: str) -> str:
-    """The HTML of the page left at ``old`` (a page name such as ``notebooks/08_kafka101``) that sends the reader
+    """The HTML of the page left at ``old`` (a page name such as ``notebooks/01_kafka101``) that sends the reader
     on to ``new``, keeping any ``#section`` of the address. Both names are relative to the book's root."""
     depth = old.count("/")
     target = "../" * depth + new + ".html"

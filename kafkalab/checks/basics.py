@@ -1,4 +1,4 @@
-"""Checkers for "Kafka's building blocks" (notebooks/02_kafka_basics.ipynb)."""
+"""Checkers for "Kafka's building blocks" (notebooks/03_kafka_basics.ipynb)."""
 from __future__ import annotations
 
 from ..datagen import CUSTOMERS

@@ -1,4 +1,4 @@
-"""Checkers for "Integrating data with Kafka Connect, querying with SQL" (notebooks/05_connect_sql.ipynb).
+"""Checkers for "Integrating data with Kafka Connect, querying with SQL" (notebooks/06_connect.ipynb).
 
 The expected answers are computed here from the committed input file, ``data/connect/payments.jsonl``, without
 Kafka, Connect or Flink, so a checker never agrees with a wrong pipeline by running the same code.

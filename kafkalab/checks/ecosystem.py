@@ -1,4 +1,4 @@
-"""Checkers for "The Kafka ecosystem" (notebooks/01_kafka_ecosystem.ipynb)."""
+"""Checkers for "The Kafka ecosystem" (notebooks/02_kafka_ecosystem.ipynb)."""
 from __future__ import annotations
 
 from . import passed

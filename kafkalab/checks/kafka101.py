@@ -1,4 +1,4 @@
-"""Checkers for "Starting Kafka 101" (notebooks/08_kafka101.ipynb)."""
+"""Checkers for "Starting Kafka 101" (notebooks/01_kafka101.ipynb)."""
 from __future__ import annotations
 
 from kafka.partitioner.default import murmur2

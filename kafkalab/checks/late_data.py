@@ -1,4 +1,4 @@
-"""Checkers for "Handling late data" (notebooks/07_late_data.ipynb).
+"""Checkers for "Handling late data" (notebooks/09_late_data.ipynb).
 
 Both exercises use the same small stream, :data:`EXERCISE_RECORDS`, judged by
 :func:`kafkalab.lateness.engine.run_windows` with :data:`WINDOW_MS`, :data:`DELAY_MS` and :data:`LATENESS_MS`. The

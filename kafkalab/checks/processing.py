@@ -1,4 +1,4 @@
-"""Checkers for "Processing streaming data" (notebooks/06_processing.ipynb).
+"""Checkers for "Processing streaming data" (notebooks/08_processing.ipynb).
 
 The expected answers come from the chapter's own modules (:mod:`kafkalab.processing.rules`,
 :mod:`kafkalab.processing.analytics`), so a checker and the chapter can never disagree; the assert messages name the usual mistakes.

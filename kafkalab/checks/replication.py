@@ -1,4 +1,4 @@
-"""Checkers for "Replication and failure" (notebooks/10_replication.ipynb)."""
+"""Checkers for "Replication and failure" (notebooks/11_replication.ipynb)."""
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,4 @@
-"""Checkers for "Managing and evolving data schemas" (notebooks/03_schemas.ipynb).
+"""Checkers for "Managing and evolving data schemas" (notebooks/04_schemas.ipynb).
 
 Each one asks the real schema registry (and, for the wire format, the broker) rather than a stored answer.
 """

@@ -1,4 +1,4 @@
-"""Checkers for "Calculating partitions and consumers" (notebooks/09_sizing.ipynb).
+"""Checkers for "Calculating partitions and consumers" (notebooks/10_sizing.ipynb).
 
 The expected answers come from ``kafkalab.sizing``, the calculator the chapter teaches; the assert messages
 name the mistakes people make most often with it.

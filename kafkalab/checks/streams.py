@@ -1,4 +1,4 @@
-"""Checkers for "Building real-time stream processing applications" (notebooks/04_stream_apps.ipynb)."""
+"""Checkers for "Building real-time stream processing applications" (notebooks/05_stream_apps.ipynb)."""
 from __future__ import annotations
 
 from collections import Counter

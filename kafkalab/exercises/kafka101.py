@@ -1,4 +1,4 @@
-"""Exercises of "Starting Kafka 101" (the quick start, notebooks/08_kafka101.ipynb)."""
+"""Exercises of "Starting Kafka 101" (the quick start, notebooks/01_kafka101.ipynb)."""
 from __future__ import annotations
 
 import contextlib

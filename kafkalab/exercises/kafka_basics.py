@@ -1,4 +1,4 @@
-"""Exercises of "Kafka's building blocks" (notebooks/02_kafka_basics.ipynb)."""
+"""Exercises of "Kafka's building blocks" (notebooks/03_kafka_basics.ipynb)."""
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,4 @@
-"""Exercises of "The Kafka ecosystem" (notebooks/01_kafka_ecosystem.ipynb)."""
+"""Exercises of "The Kafka ecosystem" (notebooks/02_kafka_ecosystem.ipynb)."""
 from __future__ import annotations
 
 import contextlib

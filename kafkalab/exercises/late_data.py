@@ -1,4 +1,4 @@
-"""Exercises of "Handling late data" (notebooks/07_late_data.ipynb).
+"""Exercises of "Handling late data" (notebooks/09_late_data.ipynb).
 
 Both exercises use the same small stream, :func:`exercise_records`, judged by ``kafkalab.lateness.run_windows``
 with :data:`WINDOW_MS`, :data:`DELAY_MS` and :data:`LATENESS_MS`. The wrong answers each checker recognises are

@@ -1,4 +1,4 @@
-"""Exercises of "Processing streaming data" (notebooks/06_processing.ipynb).
+"""Exercises of "Processing streaming data" (notebooks/08_processing.ipynb).
 
 The expected answers come from the chapter's own modules (``kafkalab.processing.rules``, ``kafkalab.processing.analytics``), so a
 checker and the chapter can never disagree; the messages name the usual mistakes.

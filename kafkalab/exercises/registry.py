@@ -1,7 +1,7 @@
 """Every exercise of the course, by chapter, in the book's reading order.
 
 The order of the chapters comes from ``_toc.yml`` (not from file names, which may be renumbered). A chapter's
-slug is its notebook's file name without the leading number: ``notebooks/08_kafka101.ipynb`` is ``kafka101``,
+slug is its notebook's file name without the leading number: ``notebooks/01_kafka101.ipynb`` is ``kafka101``,
 and its exercises live in the module ``kafkalab.exercises.kafka101``. Within a chapter, exercises keep the order
 in which the module defines them (the order of the notebook).
 """
@@ -33,7 +33,7 @@ def register(ex: "Exercise") -> None:
 
 
 def slug(notebook: str | Path) -> str:
-    """``notebooks/08_kafka101.ipynb`` -> ``kafka101``: the chapter's name without its number."""
+    """``notebooks/01_kafka101.ipynb`` -> ``kafka101``: the chapter's name without its number."""
     return re.sub(r"^\d+[_-]", "", Path(notebook).stem)
 
 

@@ -1,4 +1,4 @@
-"""Exercises of "Managing and evolving data schemas" (notebooks/03_schemas.ipynb).
+"""Exercises of "Managing and evolving data schemas" (notebooks/04_schemas.ipynb).
 
 Each checker asks the real schema registry (and, for the wire format, the broker) rather than a stored answer.
 Subjects the checkers create have run-unique names and are deleted again.

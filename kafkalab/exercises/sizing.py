@@ -1,4 +1,4 @@
-"""Exercises of "Calculating partitions and consumers" (notebooks/09_sizing.ipynb).
+"""Exercises of "Calculating partitions and consumers" (notebooks/10_sizing.ipynb).
 
 The expected answers come from ``kafkalab.sizing``, the calculator the chapter teaches; the messages name the
 mistakes people make most often with it. The reference answers in the tests use the formulas written out.

@@ -1,4 +1,4 @@
-"""Exercises of "Building real-time stream processing applications" (notebooks/04_stream_apps.ipynb)."""
+"""Exercises of "Building real-time stream processing applications" (notebooks/05_stream_apps.ipynb)."""
 from __future__ import annotations
 
 from collections import Counter

@@ -1,6 +1,6 @@
 """Consumer groups: delete one, wait until its members know their partitions, and how far behind it is.
 
-Taught in Chapter 2, *Kafka's building blocks* (:func:`settle`, :func:`group_lag`); every chapter that runs a group
+Taught in Chapter 3, *Kafka's building blocks* (:func:`settle`, :func:`group_lag`); every chapter that runs a group
 deletes it through :func:`delete_group` so a re-run starts from offset 0.
 
 Lag is ``end offset - committed offset`` per partition: how many records the group has not yet confirmed. A

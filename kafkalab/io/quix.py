@@ -1,4 +1,4 @@
-"""One bounded run of a Quix Streams application, as Chapters 4 and 7 run them next to the kernel.
+"""One bounded run of a Quix Streams application, as Chapters 5 and 9 run them next to the kernel.
 
 A Quix ``Application`` consumes in a consumer group of its own and, while ``app.run()`` lasts, replaces the
 process's SIGINT and SIGTERM handlers. :func:`bounded_run` gives each run a fresh group, puts the kernel's handlers

@@ -1,4 +1,4 @@
-"""Chapter 7, *Handling late data*: event-time windows, watermarks and allowed lateness.
+"""Chapter 9, *Handling late data*: event-time windows, watermarks and allowed lateness.
 
 - :mod:`~kafkalab.lateness.engine`: the pure teaching engine (windows, watermark, verdicts, recompute, compare);
 - :mod:`~kafkalab.lateness.generator`: the seeded purchase stream and the settings of one replay;

@@ -1,4 +1,4 @@
-"""Event-time windows, watermarks and allowed lateness, to the millisecond (Chapter 7: Handling late data).
+"""Event-time windows, watermarks and allowed lateness, to the millisecond (Chapter 9: Handling late data).
 
 A small, pure teaching engine: no Kafka, no threads, no clock. You give it records in the order they
 *arrived*; it tells you which window each belongs to, what the watermark was when it arrived, whether it

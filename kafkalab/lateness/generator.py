@@ -1,4 +1,4 @@
-"""The seeded purchase stream of Chapter 7 (*Handling late data*) and the settings of one replay.
+"""The seeded purchase stream of Chapter 9 (*Handling late data*) and the settings of one replay.
 
 :func:`purchase_stream` generates purchases in the order they *arrive*, some of them late; :class:`ReplayParams`
 holds everything one replay needs (how to generate the stream, how to window it), and :func:`simulated_run` turns

@@ -1,4 +1,4 @@
-"""Late-data records through a real Kafka topic and back, in arrival order (Chapter 7: Handling late data).
+"""Late-data records through a real Kafka topic and back, in arrival order (Chapter 9: Handling late data).
 
 :mod:`kafkalab.lateness.engine` judges records in the order they *arrived*. This module makes that order real: it
 writes a list of :class:`~kafkalab.lateness.engine.Record` to a one-partition topic, in list order, with each

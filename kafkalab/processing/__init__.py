@@ -1,4 +1,4 @@
-"""Chapter 6, *Processing streaming data*, one module per idea:
+"""Chapter 8, *Processing streaming data*, one module per idea:
 
 - :mod:`~kafkalab.processing.rules`: the alerting rules (pure: no Kafka);
 - :mod:`~kafkalab.processing.service`: the alerting service in a consumer group, with a dead-letter topic;

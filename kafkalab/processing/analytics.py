@@ -1,6 +1,6 @@
 """Real-time analytics on the payment stream: revenue per event-time minute and the top merchants.
 
-Taught in Chapter 6, *Processing streaming data* (the live dashboard). The dashboard widget lives in
+Taught in Chapter 8, *Processing streaming data* (the live dashboard). The dashboard widget lives in
 :mod:`kafkalab.widgets.dashboard`; this module is the arithmetic behind it, with no Kafka and no plotting, so that it
 can be tested on its own and fed one batch at a time.
 

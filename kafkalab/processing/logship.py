@@ -1,6 +1,6 @@
 """Central logging through Kafka: a ``logging`` handler that ships every log record to a topic, and a view over it.
 
-Taught in Chapter 6, *Processing streaming data*.
+Taught in Chapter 8, *Processing streaming data*.
 
 :class:`KafkaLogHandler` turns each record into one JSON document (``time``, ``ts_ms``, ``level``, ``service``,
 ``logger``, ``message``, and ``exception`` when there is one), keyed by the service name so that one service's

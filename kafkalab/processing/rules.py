@@ -1,6 +1,6 @@
 """The rules of the alerting service: two per-customer rules with a little state, applied to one payment at a time.
 
-Taught in Chapter 6, *Processing streaming data*.
+Taught in Chapter 8, *Processing streaming data*.
 
 The rules, per customer (the record key), judged on **event time** (the payment's ``ts_ms``), never on the clock:
 

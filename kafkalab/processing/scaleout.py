@@ -1,6 +1,6 @@
 """Scaling a consumer out: several members of one group sharing a topic, and what that does to throughput.
 
-Taught in Chapter 6, *Processing streaming data*; the numbers feed the sizing model of Chapter 9
+Taught in Chapter 8, *Processing streaming data*; the numbers feed the sizing model of Chapter 10
 (:mod:`kafkalab.sizing`).
 
 * :func:`run_group` runs ``members`` kafka-python consumers of one group, each in a thread of its own, over a

@@ -1,6 +1,6 @@
 """The alerting service on Kafka: a consumer group reads payments, applies the rules, writes alerts and dead letters.
 
-Taught in Chapter 6, *Processing streaming data*. The rules are :mod:`kafkalab.processing.rules`; the group is run
+Taught in Chapter 8, *Processing streaming data*. The rules are :mod:`kafkalab.processing.rules`; the group is run
 by :func:`kafkalab.processing.scaleout.run_group`. A record the service cannot read (a *poison* record) goes to a
 dead-letter topic with the reason, and the service carries on.
 """

@@ -1,4 +1,4 @@
-"""Chapter 3, *Managing and evolving data schemas*: Avro, the schema-registry wire format, validation and
+"""Chapter 4, *Managing and evolving data schemas*: Avro, the schema-registry wire format, validation and
 compatibility, one module per idea:
 
 - :mod:`~kafkalab.schemas.codec`: Avro bodies (fastavro), JSON for comparison, the wire format's 5-byte header;

@@ -1,6 +1,6 @@
 """Typical edits of a record schema, as new schemas (the originals are left alone): add, remove, retype a field.
 
-The chapter registers each of :func:`payment_changes` under every compatibility mode (Chapter 3, section 7).
+The chapter registers each of :func:`payment_changes` under every compatibility mode (Chapter 4, section 7).
 """
 from __future__ import annotations
 

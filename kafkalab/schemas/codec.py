@@ -1,4 +1,4 @@
-"""Avro bodies and the schema-registry wire format (Chapter 3: Managing and evolving data schemas).
+"""Avro bodies and the schema-registry wire format (Chapter 4: Managing and evolving data schemas).
 
 - **Avro bodies** with fastavro: :func:`avro_encode` / :func:`avro_decode` (with reader-schema resolution), which
   bytes hold which field (:func:`avro_layout`), and the size and speed comparison with JSON

@@ -1,4 +1,4 @@
-"""Compatibility, reasoned offline from Avro's schema-resolution rules (Chapter 3).
+"""Compatibility, reasoned offline from Avro's schema-resolution rules (Chapter 4).
 
 :func:`reader_problems` says why a reader on one schema cannot read data written with another;
 :func:`compatibility_problems` applies it the way a registry in BACKWARD, FORWARD or FULL mode does, so the chapter

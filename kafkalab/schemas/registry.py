@@ -1,4 +1,4 @@
-"""The schema registry through confluent-kafka's ``SchemaRegistryClient`` (Chapter 3).
+"""The schema registry through confluent-kafka's ``SchemaRegistryClient`` (Chapter 4).
 
 The course's registry is Apicurio, which serves Confluent's REST API under ``/apis/ccompat/v7``; any client of that
 API works once it has the URL. The REST calls themselves are confluent-kafka's; these functions add what the

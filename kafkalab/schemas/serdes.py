@@ -1,5 +1,5 @@
 """Serializers and round trips: kafka-python with the course's own wire-format serdes, confluent-kafka with its
-Avro serdes, and either one reading what the other wrote (Chapter 3).
+Avro serdes, and either one reading what the other wrote (Chapter 4).
 
 :class:`WireSerializer` / :class:`WireDeserializer` plug the wire format into kafka-python, with the writer's
 schema looked up in the registry through confluent-kafka's ``SchemaRegistryClient``, so their records are

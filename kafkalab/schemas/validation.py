@@ -1,4 +1,4 @@
-"""Validation before sending: does a record fit its Avro schema, and if not, where and why (Chapter 3).
+"""Validation before sending: does a record fit its Avro schema, and if not, where and why (Chapter 4).
 
 :func:`find_mismatch` names the first field that breaks the schema (field, expected type, what it got), so a bad
 record is one clear line, not a traceback from deep inside fastavro. It checks what fastavro would write: missing

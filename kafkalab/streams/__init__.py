@@ -1,4 +1,4 @@
-"""Chapter 4, *Building real-time stream processing applications*: a Kafka Streams application run from Python,
+"""Chapter 5, *Building real-time stream processing applications*: a Kafka Streams application run from Python,
 its Quix Streams twin, and the plain-Python reference both must match.
 
 - :mod:`~kafkalab.streams.topics`: the application's topics: create, fill, read back, clean up;

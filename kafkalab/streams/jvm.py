@@ -1,4 +1,4 @@
-"""Run the Kafka Streams application of Chapter 4 (``streams/PaymentsApp.java``) from Python.
+"""Run the Kafka Streams application of Chapter 5 (``streams/PaymentsApp.java``) from Python.
 
 A real Kafka Streams topology (filter, mapValues, a KStream-KTable join, a count-and-sum per customer in a state
 store). It needs no build tool: Java's single-file source launcher compiles the file in memory at start-up, with

@@ -1,4 +1,4 @@
-"""Chapter 4's topology again, in Quix Streams 3, over the same topics: the Python twin of ``PaymentsApp.java``."""
+"""Chapter 5's topology again, in Quix Streams 3, over the same topics: the Python twin of ``PaymentsApp.java``."""
 from __future__ import annotations
 
 import tempfile

@@ -1,4 +1,4 @@
-"""The logic of Chapter 4's topology in plain Python: the reference both stream processors must match.
+"""The logic of Chapter 5's topology in plain Python: the reference both stream processors must match.
 
 ``streams/PaymentsApp.java`` (Kafka Streams) and :func:`kafkalab.streams.quix.quix_run` (Quix Streams) filter small
 payments, keep three fields (amount in cents), join each payment with its customer's tier, and count and sum per

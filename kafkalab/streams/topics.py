@@ -1,4 +1,4 @@
-"""The topics of Chapter 4's application: create them, fill them, read them back, and clean up after a run.
+"""The topics of Chapter 5's application: create them, fill them, read them back, and clean up after a run.
 
 Input topics of a join must be **co-partitioned** (same partition count, same partitioner); the customers topic
 is compacted because it holds a table. Reading back uses :func:`kafkalab.io.read.read_to_end`, with

@@ -1,6 +1,6 @@
 """A live dashboard fed by a Kafka consumer: revenue per event-time minute and the top merchants.
 
-Taught in Chapter 6, *Processing streaming data*. The arithmetic is
+Taught in Chapter 8, *Processing streaming data*. The arithmetic is
 :class:`kafkalab.processing.analytics.LiveAggregate`;
 this module only consumes, draws and redraws.
 

@@ -1,4 +1,4 @@
-"""The lag of a consumer group as a table, a figure and a small widget (Chapter 2: Kafka's building blocks).
+"""The lag of a consumer group as a table, a figure and a small widget (Chapter 3: Kafka's building blocks).
 
 The numbers come from :func:`kafkalab.io.groups.group_lag`; this module only shows them.
 """

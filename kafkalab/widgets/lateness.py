@@ -1,4 +1,4 @@
-"""Pictures and a replay widget for the late-data engine (Chapter 7: Handling late data).
+"""Pictures and a replay widget for the late-data engine (Chapter 9: Handling late data).
 
 Two figures explain one run of :func:`kafkalab.lateness.engine.run_windows`:
 

@@ -2,7 +2,7 @@
 //
 //   node tests/book/browser_check.mjs <config.json> <report.json>
 //
-// config: {"root": "_build/html", "pages": [{"doc": "notebooks/08_kafka101", "screenshot": true}],
+// config: {"root": "_build/html", "pages": [{"doc": "notebooks/01_kafka101", "screenshot": true}],
 //          "artifacts": "tests/book/artifacts", "nodeModules": "node_modules"}
 //
 // The book is served from 127.0.0.1. Every request to another host is blocked, except the CDN URLs listed in

@@ -1,4 +1,4 @@
-"""Chapter 6's log shipper against the live broker: records arrive as JSON, emit never blocks or raises, a down
+"""Chapter 8's log shipper against the live broker: records arrive as JSON, emit never blocks or raises, a down
 broker costs one warning."""
 import json
 import logging

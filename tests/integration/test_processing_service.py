@@ -1,4 +1,4 @@
-"""Chapter 6's alerting service and throughput measurement against the live broker."""
+"""Chapter 8's alerting service and throughput measurement against the live broker."""
 import uuid
 
 import pytest

@@ -1,4 +1,4 @@
-"""The alerting rules of Chapter 6, without Kafka: boundaries pinned to the millisecond and the alert."""
+"""The alerting rules of Chapter 8, without Kafka: boundaries pinned to the millisecond and the alert."""
 import json
 import random
 

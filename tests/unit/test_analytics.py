@@ -1,4 +1,4 @@
-"""Revenue per event-time minute and top merchants (Chapter 6's dashboard), without Kafka."""
+"""Revenue per event-time minute and top merchants (Chapter 8's dashboard), without Kafka."""
 import random
 
 import pytest

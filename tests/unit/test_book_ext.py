@@ -91,3 +91,13 @@ def test_theme_mode_defaults_to_light_and_a_bad_one_is_reported(caplog):
     with caplog.at_level("WARNING"):
         course_book._check_theme_mode(None, cfg)
     assert "sepia" in caplog.text
+
+
+def test_a_redirect_page_sends_the_reader_to_the_new_address_with_its_section():
+    html = course_book.redirect_page("notebooks/08_kafka101", "notebooks/01_kafka101")
+    target = "../notebooks/01_kafka101.html"
+    assert f'<meta http-equiv="refresh" content="0; url={target}">' in html
+    assert f'<link rel="canonical" href="{target}">' in html
+    assert f'location.replace("{target}" + location.hash)' in html  # keeps #section anchors
+    assert f'<a href="{target}">' in html  # and a link for a browser without scripts or refresh
+    assert '"notebooks/new.html"' in course_book.redirect_page("old", "notebooks/new")  # a top-level page: no ../

@@ -1,4 +1,4 @@
-"""Chapter 6's dashboard figure and widget, without Kafka."""
+"""Chapter 8's dashboard figure and widget, without Kafka."""
 import pytest
 
 from kafkalab.datagen import payments

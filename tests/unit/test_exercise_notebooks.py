@@ -20,7 +20,7 @@ WIRED = [p for p in sorted((REPO / "notebooks").glob("*.ipynb")) if "kafkalab.ex
 
 
 def test_the_quick_start_is_wired():
-    assert REPO / "notebooks" / "08_kafka101.ipynb" in WIRED
+    assert REPO / "notebooks" / "01_kafka101.ipynb" in WIRED
 
 
 def _text(cell) -> str:

@@ -350,7 +350,7 @@ def test_chapters_come_from_the_table_of_contents(tmp_path):
                    "      - file: notebooks/07_sizing\n      - file: book/setup\n      - file: notebooks/01_kafka101\n")
     assert registry.chapters(toc) == ["sizing", "kafka101"]
     assert [ex.chapter for ex in registry.all_exercises(toc)][:1] == ["sizing"]
-    assert registry.slug("notebooks/08_kafka101.ipynb") == "kafka101"
+    assert registry.slug("notebooks/01_kafka101.ipynb") == "kafka101"
 
 
 def test_every_exercise_module_is_a_chapter_of_the_book_and_complete():

@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import time
 
 from kafkalab.cluster import lock
 from kafkalab.config import settings
@@ -12,6 +13,7 @@ from kafkalab.cluster.lock import cluster_lock
 with cluster_lock():
     print("held", flush=True)
     time.sleep(float(sys.argv[1]))
+    print(time.monotonic(), flush=True)  # the moment just before it lets go (CLOCK_MONOTONIC is system-wide)
 """
 
 
@@ -22,7 +24,9 @@ def test_a_second_command_waits_for_the_first_and_names_it(monkeypatch, tmp_path
     try:
         assert holder.stdout.readline().strip() == "held"
         with lock.cluster_lock():
-            assert holder.poll() is not None  # we got the lock only once the holder had let go
+            acquired = time.monotonic()
+            released = float(holder.stdout.readline())
+        assert acquired >= released  # we got the lock only once the holder was letting go, not during its sleep
         err = capsys.readouterr().err
         assert err == f"Waiting for another kafkalab command (pid {holder.pid}) to finish starting or stopping this cluster ...\n"
     finally:

@@ -1,4 +1,4 @@
-"""Kafka's range assignor, as Chapter 6's throughput measurement hands out partitions."""
+"""Kafka's range assignor, as Chapter 8's throughput measurement hands out partitions."""
 import pytest
 
 from kafkalab.errors import LabError

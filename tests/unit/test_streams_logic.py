@@ -1,4 +1,4 @@
-"""The pure logic of Chapter 4 (kafkalab.streams.reference and friends, kafkalab.checks.streams): no Kafka, no JVM."""
+"""The pure logic of Chapter 5 (kafkalab.streams.reference and friends, kafkalab.checks.streams): no Kafka, no JVM."""
 from __future__ import annotations
 
 from collections import Counter

@@ -1,4 +1,4 @@
-"""Exercises of "Integrating data with Kafka Connect, querying with SQL" (notebooks/05_connect_sql.ipynb).
+"""Exercises of "Integrating data with Kafka Connect, querying with SQL" (notebooks/06_connect.ipynb).
 
 The expected answers are computed here from the committed input file, ``data/connect/payments.jsonl``, without
 Kafka, Connect or Flink, so a checker never agrees with a wrong pipeline by running the same code.
@@ -22,7 +22,7 @@ from .core import Mistake, exercise
 from .scratch import scratch_topic, unique_name
 from .verdicts import NotYet, WrongType
 
-CHAPTER = "connect_sql"
+CHAPTER = "connect"
 PAYMENTS_FILE = REPO / "data" / "connect" / "payments.jsonl"
 TOPIC = "connect-payments"
 _FILE_SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector"
