@@ -62,3 +62,26 @@ def test_unknown_parts_are_refused_before_anything_runs(capsys):
         bench.main(["--only", "coldstart"])
     assert e.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_tuned_settings_translate_to_kafka_python_names():
+    from bench import run
+
+    assert run._kafka_python_settings(run.TUNED) == {"acks": "all", "linger_ms": 5, "batch_size": 1_000_000,
+                                                     "compression_type": None, "enable_idempotence": True}
+    assert run._kafka_python_settings({"compression.type": "lz4", "enable.idempotence": "false"}) == {
+        "compression_type": "lz4", "enable_idempotence": False}
+
+
+def test_report_prints_the_settings_and_each_producer_as_a_share_of_the_ceiling():
+    from bench import run
+
+    fig = {"msgs_per_s": 1000, "mb_per_s": 1.0}
+    results = {"throughput": {"settings": {"tuned": run.TUNED, "defaults": run.DEFAULTS},
+                              "1k": {"perf_tool": fig, "kafka_python": {"msgs_per_s": 250, "mb_per_s": 0.25},
+                                     "vs_ceiling": {"kafka_python": 0.25}}}}
+    text = run.report(results)
+    assert "batch.size=1000000" in text and "linger.ms=5" in text and "acks=all" in text
+    assert "kafka_python_defaults rows: kafka-python 3.0 defaults" in text
+    assert any("perf_tool" in ln and "ceiling" in ln for ln in text.splitlines())
+    assert any(" kafka_python " in ln and "0.25 of it" in ln for ln in text.splitlines())
