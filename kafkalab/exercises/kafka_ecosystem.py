@@ -51,7 +51,7 @@ _MIX_UPS = {
                                    "against a schema is the registry's job (through the producer's serializer)",
     ("monitoring", "consumer"): "a consumer reads the records; how far a group is behind (its lag) compares the "
                                 "group's committed offsets with the end offsets, which a monitoring tool does, like "
-                                "the lag monitor of Chapter 3",
+                                "the lag monitor of the next chapter",
     ("Kafka Streams", "streaming SQL"): _STREAMS_VS_SQL,
     ("streaming SQL", "Kafka Streams"): _STREAMS_VS_SQL,
     ("Kafka Connect", "producer"): "a producer is code you write into your application; copying a database table "
