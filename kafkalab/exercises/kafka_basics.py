@@ -355,7 +355,7 @@ def _count_rehearsal() -> Iterator[dict]:
 
     stop, left_open = threading.Event(), []
     try:
-        yield {"deadline_s": 10.0, "_stop": stop, "_left_open": left_open}
+        yield {"deadline_s": 8.0, "_stop": stop, "_left_open": left_open}
     finally:
         stop.set()
         for consumer, group in left_open:
@@ -409,14 +409,24 @@ def _loop(topic, group, *, reset="earliest", commit="after", key=lambda r: r.key
 
 
 def _mistake(**switches):
+    """A learner's function with one of ``_loop``'s switches. ``left_open`` leaves the consumer open (closed two
+    seconds after the check has looked at the group); ``forever`` polls past the check's deadline, then stops."""
     def make(ctx: dict):
         def count_keys(topic, group):
+            import threading
+
             options = dict(switches)
             if options.pop("left_open", False):
                 options["left_open"] = ctx["_left_open"]
             if options.pop("forever", False):
-                options["stop"], options["left_open"] = ctx["_stop"], ctx["_left_open"]
-            return _loop(topic, group, **options)
+                stop = threading.Event()
+                threading.Timer(ctx["deadline_s"] + 1.0, stop.set).start()
+                options["stop"], options["left_open"] = stop, ctx["_left_open"]
+            counts = _loop(topic, group, **options)
+            for consumer, _ in ctx["_left_open"][-1:]:
+                if consumer is not None and not switches.get("close", True):
+                    threading.Timer(2.0, consumer.close).start()
+            return counts
         return count_keys
     return make
 

@@ -402,7 +402,7 @@ def create_and_describe(admin, name, partitions, retention_ms):
     live=True,
     mistakes=[
         Mistake("returned without creating it", answer=_creating(create=False, returns="inputs")),
-        Mistake("your function seems to use fixed numbers: use its `partitions` argument",
+        Mistake("seems to use fixed numbers: use its `partitions` argument",
                 answer=_creating(partitions=TOPIC_REQUESTS[0][0])),
         Mistake("the broker's default: set `retention.ms`", answer=_creating(key=None)),
         Mistake("a thousand times too short", answer=_creating(retention=lambda ms: ms // 1000)),
