@@ -64,6 +64,12 @@ def connect() -> ModuleType:
     return m
 
 
+def basics() -> ModuleType:
+    from .. import basics as m
+
+    return m
+
+
 # ------------------------------------------------------------------ Kafka I/O
 def admin(**overrides):
     from ..io.clients import admin as f
@@ -112,6 +118,19 @@ def read_topic(topic: str, timeout_s: float = 15):
     from ..streams.topics import read_topic as f
 
     return f(topic, committed_only=False, timeout_s=timeout_s)
+
+
+def read_to_end(topic: str, timeout_s: float = 15):
+    """Every record of ``topic`` (raw bytes) from the beginning to its end, in partition, then offset order."""
+    from ..io.read import read_to_end as f
+
+    return f(topic, timeout_s=timeout_s)
+
+
+def committed_offsets(group: str) -> dict[tuple[str, int], int]:
+    from ..io.groups import committed_offsets as f
+
+    return f(group)
 
 
 def group_lag(group: str, topic: str):

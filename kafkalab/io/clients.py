@@ -49,14 +49,17 @@ def connect(cls: type, *args, defaults: dict | None = None, **overrides):
     """A kafka-python client of class ``cls`` (``KafkaAdminClient``, ``KafkaProducer``, ``KafkaConsumer``) on the
     course cluster: :data:`QUICK` timeouts, then ``defaults``, then ``overrides`` (``bootstrap_servers`` included).
 
-    Raises :class:`LabError` with the fix when nothing answers at the bootstrap address.
+    Raises :class:`LabError` with the fix when nothing answers at the bootstrap address; a setting the client
+    does not accept is kafka-python's own ``KafkaConfigurationError``.
     """
-    from kafka.errors import KafkaError
+    from kafka.errors import KafkaConfigurationError, KafkaError
 
     bootstrap = overrides.pop("bootstrap_servers", None) or bootstrap_servers()
     _tcp_check(bootstrap, 2.0)
     try:
         return cls(*args, bootstrap_servers=bootstrap, **{**QUICK, **(defaults or {}), **overrides})
+    except KafkaConfigurationError:
+        raise  # a setting the client does not know (e.g. group_protocol in kafka-python): not the cluster's fault
     except KafkaError as e:
         raise _not_reachable(bootstrap, e) from None
 

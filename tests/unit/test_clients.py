@@ -28,3 +28,12 @@ def test_the_bootstrap_address_comes_from_the_configuration(monkeypatch):
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", NOBODY)
     with pytest.raises(LabError, match=f"no Kafka answers at {NOBODY}"):
         clients.consumer()
+
+
+def test_a_setting_the_client_does_not_know_is_not_blamed_on_the_cluster(monkeypatch):
+    """kafka-python 3.0.12 speaks only the classic group protocol: group_protocol is not one of its settings."""
+    from kafka.errors import KafkaConfigurationError
+
+    monkeypatch.setattr(clients, "_tcp_check", lambda bootstrap, timeout_s: None)  # as if a broker listened
+    with pytest.raises(KafkaConfigurationError, match="group_protocol"):
+        clients.consumer(bootstrap_servers=NOBODY, group_protocol="consumer")
