@@ -567,7 +567,6 @@ first_bytes = raw_value(TOPIC)
 id_length = first_bytes[5] // 2  # zigzag: 0x0c -> 6
 header_solution = {"schema_id": int.from_bytes(first_bytes[1:5], "big"),
                    "payment_id": first_bytes[6:6 + id_length].decode()}
-print(header_solution)
 ''',
     reference=lambda ctx: _by_hand(ctx["_data"]),
     rehearsal=_one_framed_record,
