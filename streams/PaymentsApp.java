@@ -1,8 +1,8 @@
 /*
- * The Kafka Streams application of Chapter 4, "Building real-time stream processing applications".
+ * The Kafka Streams application of Chapter 5, "Building real-time stream processing applications".
  *
  * Run it without a build tool, with Java's single-file source launcher and the jars Maven resolved
- * (kafkalab.streams_app does exactly this):
+ * (kafkalab.streams.jvm does exactly this):
  *
  *   java -cp "$(python -c 'from kafkalab.cluster.maven import classpath; print(classpath("streams"))')" \
  *       streams/PaymentsApp.java <bootstrap> <application.id> <processing.guarantee> <state.dir> \
@@ -18,8 +18,11 @@
  *      -> groupByKey + aggregate   count and sum of cents per customer, in the state store "totals-store"
  *      -> to         <prefix>-totals  (every update of a customer's totals)
  *
- * The process prints one marker line per state change ("kafkalab-streams state RUNNING"), and stops by itself
- * after <max-seconds> as a safety net.
+ * Extra settings select the group protocol: group.protocol=streams makes the instances a streams group whose
+ * tasks the broker assigns (KIP-1071, Kafka 4.2+); without it they form a classic consumer group.
+ *
+ * The process prints the group protocol it uses, then one marker line per state change
+ * ("kafkalab-streams state RUNNING"), and stops by itself after <max-seconds> as a safety net.
  */
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -33,6 +36,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -54,6 +58,12 @@ public class PaymentsApp {
     static final double MIN_AMOUNT = 10.0;
     static final ObjectMapper JSON = new ObjectMapper();
     static final String MARKER = "kafkalab-streams";
+    /**
+     * A clean close: up to 10 s to commit and flush, then leave the group. (KafkaStreams.close() alone leaves a
+     * classic group's member in place until its session times out, expecting it to come back.)
+     */
+    static final CloseOptions CLEAN_CLOSE = CloseOptions.groupMembershipOperation(
+            CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(Duration.ofSeconds(10));
 
     /** mapValues: the fields the rest of the topology needs, with the amount in whole cents. */
     static String slim(String payment) {
@@ -125,10 +135,21 @@ public class PaymentsApp {
         // The compacted customers topic serves as the table's changelog (no extra internal topic for it).
         props.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.OPTIMIZE);
         props.put("auto.offset.reset", "earliest");
-        // A killed instance leaves the group after this long (the broker's minimum), not after 45 s.
-        props.put("session.timeout.ms", 6000);
-        props.put("heartbeat.interval.ms", 1500);
         return props;
+    }
+
+    /**
+     * Liveness settings of the CLASSIC group protocol: a killed instance leaves the group after 6 s (the broker's
+     * minimum, group.min.session.timeout.ms) instead of 45 s. Under group.protocol=streams the broker decides them
+     * (group.streams.session.timeout.ms and group.streams.heartbeat.interval.ms, or the group's own
+     * streams.session.timeout.ms / streams.heartbeat.interval.ms set with kafka-configs): Kafka Streams ignores
+     * these two client settings there, so the app only sets them for the classic protocol.
+     */
+    static void classicLiveness(Properties props) {
+        if (!"streams".equalsIgnoreCase(props.getProperty(StreamsConfig.GROUP_PROTOCOL_CONFIG, "classic"))) {
+            props.putIfAbsent("session.timeout.ms", 6000);
+            props.putIfAbsent("heartbeat.interval.ms", 1500);
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -151,8 +172,10 @@ public class PaymentsApp {
             String[] kv = args[i].split("=", 2);
             props.put(kv[0], kv[1]);
         }
+        classicLiveness(props);
         String prefix = args[4];
         long maxSeconds = Long.parseLong(args[5]);
+        System.out.println(MARKER + " group.protocol " + props.getProperty(StreamsConfig.GROUP_PROTOCOL_CONFIG, "classic"));
 
         Topology topology = topology(prefix, props);
         KafkaStreams streams = new KafkaStreams(topology, props);
@@ -187,9 +210,10 @@ public class PaymentsApp {
             System.out.println(MARKER + " error " + e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
-        // SIGTERM (and Ctrl-C) close the application cleanly: commit, flush, release the state directory.
+        // SIGTERM (and Ctrl-C) close the application cleanly: commit, flush, release the state directory, and
+        // leave the group, so that the next instance gets the tasks at once instead of after the session timeout.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            streams.close(Duration.ofSeconds(10));
+            streams.close(CLEAN_CLOSE);
             done.countDown();
         }));
 
@@ -197,7 +221,7 @@ public class PaymentsApp {
         if (!done.await(maxSeconds, TimeUnit.SECONDS)) {
             System.out.println(MARKER + " time limit of " + maxSeconds + " s reached, closing");
         }
-        streams.close(Duration.ofSeconds(10));
+        streams.close(CLEAN_CLOSE);
         System.out.println(MARKER + " closed");
         System.exit(failed.get() ? 1 : 0);
     }

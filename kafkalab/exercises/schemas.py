@@ -249,9 +249,260 @@ def v3_schema(answer, *, subject: str = SUBJECT, registry=None) -> str:
 
 # ----------------------------------------------------------------------------------------------- Exercise 3
 
+#: Exercise 3's task: version 4 adds this symbol to ``method`` and this field, which records written before v4 read
+#: as :data:`OLD_COUNTRY`.
+NEW_SYMBOL, NEW_FIELD, OLD_COUNTRY = "crypto", "country", "unknown"
+
+
+def accepted_v3() -> dict:
+    """Payment v3 as the registry accepts it after v1 and v2 (Exercise 2's solution): ``risk_score`` is
+    ``["null", "double"]`` with the default null. A fresh copy on every call."""
+    return _fixed_v3()
+
+
+@contextlib.contextmanager
+def _history_subject(what: str, registry=None) -> Iterator[tuple[object, str]]:
+    """A scratch subject under BACKWARD holding payment v1, v2 and the accepted v3, deleted afterwards."""
+    s = _lab.schemas()
+    registry = _registry(registry)
+    subject = unique_name(CHAPTER, what) + "-value"
+    s.set_compatibility(registry, subject, "BACKWARD")
+    try:
+        for schema in (s.load_schema("payment-v1"), s.load_schema("payment-v2"), accepted_v3()):
+            s.register(registry, subject, schema)
+        yield registry, subject
+    finally:
+        with contextlib.suppress(Exception):
+            s.delete_subject(registry, subject)
+
+
+def _v4(method_symbols=("card", "wallet", "transfer", "crypto"), country: dict | None = None, **record) -> dict:
+    """A version 4 built from the accepted v3: ``method`` with ``method_symbols``, the field ``country`` (``None``
+    leaves it out), and top-level keys of ``record`` replaced."""
+    s = _lab.schemas()
+    v4 = s.with_field_type(accepted_v3(), "method", {"type": "enum", "name": "Method", "symbols": list(method_symbols)})
+    if country is not None:
+        v4 = s.with_field(v4, {"name": NEW_FIELD, **country})
+    return {**v4, **record}
+
+
+_COUNTRY = {"type": "string", "default": OLD_COUNTRY}
+
+
+def _reference_v4(ctx: dict | None = None) -> dict:
+    return _v4(country=_COUNTRY)
+
+
+def _default_problem(field: dict) -> str | None:
+    """Why ``field``'s default does not fit its type (for a union: its FIRST branch), or None."""
+    if not isinstance(field, dict) or "default" not in field or not field.get("type"):
+        return None
+    branches = field["type"] if isinstance(field["type"], list) else [field["type"]]
+    first = branches[0]
+    try:
+        bad = _lab.schemas().find_mismatch({field["name"]: field["default"]},
+                                           {"type": "record", "name": "D", "fields": [{"name": field["name"],
+                                                                                       "type": first}]})
+    except Exception:  # a type fastavro will not parse either: its message comes next
+        return None
+    if bad is None:
+        return None
+    return (f"the default {field['default']!r} of {field['name']} does not match its type {first!r}"
+            + (": in a union the default must match the FIRST branch" if len(branches) > 1 else ""))
+
+
+def _enum_symbols(schema: dict, field_name: str) -> list[str]:
+    field = next(f for f in schema["fields"] if f["name"] == field_name)
+    t = field["type"]
+    return list(t.get("symbols", [])) if isinstance(t, dict) else []
+
+
+@exercise(
+    CHAPTER,
+    title="Write version 4 of the payment schema",
+    kind="code",
+    function=False,
+    expects="the schema as a dict",
+    hints=[
+        "Start from `accepted_v3()` (a dict), add the symbol to the enum inside the `method` field, and append a "
+        "field named country to `fields`.",
+        "Under BACKWARD a reader on v4 must read every record already written with v1 to v3. Those records have no "
+        "country: the field's default is what such a reader puts there.",
+        'The field: `{"name": "country", "type": "string", "default": "unknown"}`. Adding a symbol to an enum is '
+        "fine for new readers: they know every old symbol.",
+    ],
+    solution='''
+v4_solution = accepted_v3()  # a fresh copy of v3 as the registry accepted it
+for field in v4_solution["fields"]:
+    if field["name"] == "method":
+        field["type"]["symbols"].append("crypto")  # a new reader still knows every old symbol
+v4_solution["fields"].append({"name": "country", "type": "string", "default": "unknown"})
+''',
+    reference=_reference_v4,
+    live=True,
+    services=("registry",),
+    mistakes=[
+        Mistake("country has no default", make=lambda ctx: _v4(country={"type": "string"})),
+        Mistake("does not match its type", make=lambda ctx: _v4(country={"type": "string", "default": None})),
+        Mistake("FIRST branch", make=lambda ctx: _v4(country={"type": ["string", "null"], "default": None})),
+        Mistake("gets country = null", make=lambda ctx: _v4(country={"type": ["null", "string"], "default": None})),
+        Mistake("should hold a string", make=lambda ctx: _v4(country={"type": "int", "default": 0})),
+        Mistake("has no symbol 'crypto'", make=lambda ctx: _v4(method_symbols=("card", "wallet", "transfer"),
+                                                                country=_COUNTRY)),
+        Mistake("symbol(s) transfer", make=lambda ctx: _v4(method_symbols=("card", "wallet", "crypto"),
+                                                           country=_COUNTRY)),
+        Mistake("there is no field named country", make=lambda ctx: _v4()),
+        Mistake("your schema drops ['channel']", make=lambda ctx: _lab.schemas().without_field(_reference_v4(),
+                                                                                                "channel")),
+        Mistake("a renamed record is a different type", make=lambda ctx: _v4(country=_COUNTRY, name="PaymentV4")),
+        Mistake("risk_score: written as null", make=lambda ctx: _lab.schemas().with_field_type(
+            _reference_v4(), "risk_score", "double", default=0.0)),
+        Mistake("fastavro cannot parse your schema",
+                answer={"type": "record", "name": "Payment", "fields": [{"name": "country", "type": "text"}]}),
+        Mistake("answer with the schema as a dict", make=lambda ctx: json.dumps(_reference_v4()), kind="wrong type"),
+    ],
+)
+def v4_schema(answer, *, registry=None) -> str:
+    """Exercise 3: version 4 adds the symbol ``crypto`` to ``method`` and a string field ``country`` that older
+    records read as ``"unknown"``. Checked live: registered after v1, v2 and the accepted v3 in a scratch subject
+    under BACKWARD (deleted afterwards), then an old record is read with it."""
+    from ..errors import LabError
+
+    s = _lab.schemas()
+    if not isinstance(answer, dict):
+        raise WrongType(f"answer with the schema as a dict (start from accepted_v3()), not {type_name(answer)}")
+    fields = answer.get("fields") if isinstance(answer.get("fields"), list) else []
+    bad_default = next(filter(None, (_default_problem(f) for f in fields if isinstance(f, dict)
+                                     and f.get("name") == NEW_FIELD)), None)
+    if bad_default:  # before fastavro, whose message for it is less direct
+        raise NotYet(bad_default)
+    try:
+        s.parse(answer)
+    except LabError as e:
+        raise NotYet(f"fastavro cannot parse your schema: {e}") from None
+    v3 = accepted_v3()
+    if answer.get("name") != v3["name"]:
+        raise NotYet(f"the record is named {answer.get('name')!r}, not {v3['name']!r}: a renamed record is a "
+                     f"different type to Avro readers, and the registry refuses it")
+    names = s.field_names(answer)
+    missing = [n for n in s.field_names(v3) if n not in names]
+    if missing:
+        raise NotYet(f"your schema drops {missing}: version 4 keeps every field of v3 and adds {NEW_FIELD}")
+    country = next((f for f in answer["fields"] if f["name"] == NEW_FIELD), None)
+    if country is None:
+        raise NotYet(f"there is no field named {NEW_FIELD}: append it to the schema's fields")
+    branches = country["type"] if isinstance(country["type"], list) else [country["type"]]
+    if "string" not in branches:
+        raise NotYet(f"{NEW_FIELD} should hold a string (an ISO country code), not {country['type']!r}")
+    if NEW_SYMBOL not in _enum_symbols(answer, "method"):
+        raise NotYet(f"method's enum has no symbol {NEW_SYMBOL!r}: add it to the symbols of the enum Method")
+    with _history_subject("v4", registry) as (reg, subject):
+        accepted, said = s.try_register(reg, subject, answer)
+        if not accepted:
+            if "default" not in country:
+                raise NotYet(f"{NEW_FIELD} has no default: a reader on v4 meets v1 to v3 records that lack it and has "
+                             f"nothing to put there, so the registry refuses it under BACKWARD (409)")
+            problems = s.compatibility_problems("BACKWARD", answer, v3)
+            raise NotYet(f"the registry refuses it under BACKWARD (409): "
+                         f"{problems[0] if problems else str(said).rsplit('diff types: ', 1)[-1]}")
+        version = s.versions(reg, subject)[-1]
+    old_record = {"payment_id": "P00000", "customer_id": "C001", "merchant": "cafe", "method": "transfer",
+                  "amount": 4.5, "currency": "EUR", "ts_ms": 0, "channel": "web", "risk_score": None}
+    read = s.avro_decode(s.avro_encode(old_record, v3), v3, answer)
+    if read.get(NEW_FIELD) != OLD_COUNTRY:
+        raise NotYet(f"the registry accepts it, but a v3 record read with your schema gets {NEW_FIELD} = "
+                     f"{json.dumps(read.get(NEW_FIELD))}: the default is what old records show, and the task asks "
+                     f"for {OLD_COUNTRY!r}")
+    return (f"the registry registered it as version {version} under BACKWARD; a v3 record read with it gets "
+            f"{NEW_FIELD} = {json.dumps(read[NEW_FIELD])}. New readers know every old symbol; an old reader meeting "
+            f"{NEW_SYMBOL!r} would not, which is why FORWARD would refuse the new symbol")
+
+
+# ----------------------------------------------------------------------------------------------- Exercise 4
+
+#: Exercise 4: the change, and the explanations to choose from.
+REFUSED_CHANGE = "remove the symbol 'transfer' from the enum of method"
+REASONS = {
+    "A": "BACKWARD forbids removing anything from a schema",
+    "B": "records already written may hold 'transfer', and a reader on the new schema has no symbol for it",
+    "C": "consumers still on the old schema cannot read the records the new schema writes",
+    "D": "Avro stores a symbol as its position, and removing one shifts the positions of the symbols after it",
+}
+
+
+def _without_transfer(**enum_extra) -> dict:
+    return _lab.schemas().with_field_type(accepted_v3(), "method", {"type": "enum", "name": "Method",
+                                                                    "symbols": ["card", "wallet"], **enum_extra})
+
+
+@exercise(
+    CHAPTER,
+    title="Why is this change refused?",
+    kind="concept",
+    expects='one letter of REASONS, e.g. "A"',
+    hints=[
+        "Under BACKWARD the registry asks one question: can a reader on the NEW schema read data written with the "
+        "OLD one?",
+        "Old data may hold any of the old symbols. What does a new reader do with a symbol it does not have?",
+    ],
+    solution='''
+refused_because = "B"  # old records may hold 'transfer'; a reader on the new schema has no such symbol
+''',
+    reference=lambda ctx: "B",
+    live=True,
+    services=("registry",),
+    mistakes=[
+        Mistake("removing a field passes BACKWARD", answer="A"),
+        Mistake("that is what FORWARD checks", answer="C"),
+        Mistake("by name, not by position", answer="D"),
+        Mistake("choose one of A, B, C, D", answer="E"),
+        Mistake("answer with one letter of REASONS", answer=2, kind="wrong type"),
+    ],
+)
+def refused_reason(answer, *, registry=None) -> str:
+    """Exercise 4: why the registry refuses, under BACKWARD, a v4 whose ``method`` lost the symbol ``transfer``.
+    Checked live: the change is tried in a scratch subject after v1 to v3 (deleted afterwards)."""
+    from ..errors import LabError
+
+    s = _lab.schemas()
+    if not isinstance(answer, str):
+        raise WrongType(f'answer with one letter of REASONS, e.g. "A", not {type_name(answer)}')
+    letter = answer.strip().upper()
+    if letter not in REASONS:
+        raise NotYet(f"{answer!r} is not a letter of REASONS: choose one of {', '.join(REASONS)}")
+    with _history_subject("refused", registry) as (reg, subject):
+        if letter == "D":
+            reordered = s.with_field_type(accepted_v3(), "method", {"type": "enum", "name": "Method",
+                                                                    "symbols": ["transfer", "wallet", "card"]})
+            if s.is_compatible(reg, subject, reordered):
+                raise NotYet("Avro resolves enum symbols by name, not by position: the registry accepts the same "
+                             "symbols in another order (the checker just asked it), so positions are not the problem")
+        accepted, said = s.try_register(reg, subject, _without_transfer())
+        if accepted:
+            raise LabError("this registry accepted the removal of 'transfer' under BACKWARD: its compatibility rules "
+                           "seem off. Restart it with `python -m kafkalab down` and `python -m kafkalab up --with "
+                           "registry`")
+        with_default = s.is_compatible(reg, subject, _without_transfer(default="card"))
+    if letter == "A":
+        raise NotYet("removing a field passes BACKWARD (section 7's matrix): a new reader just skips what it does not "
+                     "know. What fails here is old data holding a value that the new reader cannot represent")
+    if letter == "C":
+        raise NotYet("that is what FORWARD checks (old readers, new data), and an old reader knows every symbol the new "
+                     "schema can write. BACKWARD checks new readers on old data")
+    if letter == "D":
+        raise LabError("the registry refused reordered symbols too; the explanation B holds nonetheless")
+    diff = str(said).rsplit("diff types: ", 1)[-1]
+    fix = ("makes the registry accept the removal: old transfers are then read as card" if with_default else
+           "is what Avro allows, although this registry still refuses it")
+    return (f"old records may hold 'transfer', which a reader on the new schema cannot represent; the registry's 409 "
+            f"points at it: {diff}. Giving the enum a default symbol (\"default\": \"card\") {fix}")
+
+
+# ----------------------------------------------------------------------------------------------- Exercise 5
+
 
 def raw_value(topic: str, partition: int = 0, offset: int = 0) -> bytes:
-    """The raw bytes of one record's value (no deserializer): what Exercise 3 takes apart by hand."""
+    """The raw bytes of one record's value (no deserializer): what Exercise 5 takes apart by hand."""
     from kafka import TopicPartition
 
     from ..errors import LabError
@@ -316,7 +567,6 @@ first_bytes = raw_value(TOPIC)
 id_length = first_bytes[5] // 2  # zigzag: 0x0c -> 6
 header_solution = {"schema_id": int.from_bytes(first_bytes[1:5], "big"),
                    "payment_id": first_bytes[6:6 + id_length].decode()}
-print(header_solution)
 ''',
     reference=lambda ctx: _by_hand(ctx["_data"]),
     rehearsal=_one_framed_record,
@@ -339,7 +589,7 @@ print(header_solution)
     ],
 )
 def header_by_hand(answer, *, topic: str = TOPIC, registry=None) -> str:
-    """Exercise 3: ``{"schema_id": ..., "payment_id": ...}`` of the record at partition 0, offset 0 of ``topic``,
+    """Exercise 5: ``{"schema_id": ..., "payment_id": ...}`` of the record at partition 0, offset 0 of ``topic``,
     found from its raw bytes."""
     if not (isinstance(answer, dict) and {"schema_id", "payment_id"} <= set(answer)):
         raise WrongType('answer with a dict {"schema_id": <int>, "payment_id": <str>}')

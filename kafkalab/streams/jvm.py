@@ -30,6 +30,7 @@ from ..cluster.java import find_java
 from ..cluster.maven import classpath
 from ..config import JVM_DIR, REPO, bootstrap_servers
 from ..errors import LabError
+from .groups import CLASSIC, protocol_configs
 
 #: The Java source the chapter runs.
 APP_SOURCE = REPO / "streams" / "PaymentsApp.java"
@@ -49,13 +50,16 @@ def new_application_id(base: str = "streams-app") -> str:
 
 
 def java_command(application_id: str, state_dir: str | Path, *, prefix: str = "streams",
-                 guarantee: str = AT_LEAST_ONCE, max_seconds: int = 120, configs: dict | None = None) -> list[str]:
-    """The ``java`` command line that runs ``streams/PaymentsApp.java`` (single-file source launcher)."""
+                 guarantee: str = AT_LEAST_ONCE, max_seconds: int = 120, configs: dict | None = None,
+                 protocol: str = CLASSIC) -> list[str]:
+    """The ``java`` command line that runs ``streams/PaymentsApp.java`` (single-file source launcher).
+
+    ``protocol`` is the group protocol (``"classic"`` or ``"streams"``, see :mod:`kafkalab.streams.groups`)."""
     if guarantee not in (AT_LEAST_ONCE, EXACTLY_ONCE):
         raise LabError(f"processing.guarantee {guarantee!r}: use {AT_LEAST_ONCE!r} or {EXACTLY_ONCE!r}")
     jvm_tmp = Path(state_dir) / ".jvm-tmp"  # RocksDB unpacks its native library here; a killed JVM leaves it
     jvm_tmp.mkdir(parents=True, exist_ok=True)
-    extra = [f"{k}={v}" for k, v in (configs or {}).items()]
+    extra = [f"{k}={v}" for k, v in {**protocol_configs(protocol), **(configs or {})}.items()]
     return [
         find_java("streams"), *JVM_OPTS, f"-Djava.io.tmpdir={jvm_tmp}",
         f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-streams.properties'}",
@@ -94,6 +98,12 @@ class StreamsApp:
     def markers(self) -> list[str]:
         """The lines the application printed for us (state changes, restorations), without the marker word."""
         return [ln[len(MARKER) + 1:] for ln in self.lines if ln.startswith(MARKER + " ")]
+
+    @property
+    def protocol(self) -> str | None:
+        """The group protocol the application reported at start-up (``"classic"`` or ``"streams"``)."""
+        found = [m.split()[1] for m in self.markers if m.startswith("group.protocol ")]
+        return found[0] if found else None
 
     @property
     def states(self) -> list[str]:
@@ -165,16 +175,17 @@ class StreamsApp:
 
 @contextlib.contextmanager
 def run(application_id: str, *, state_dir: str | Path, prefix: str = "streams", guarantee: str = AT_LEAST_ONCE,
-        max_seconds: int = 120, configs: dict | None = None, grace_s: float = 15,
+        max_seconds: int = 120, configs: dict | None = None, protocol: str = CLASSIC, grace_s: float = 15,
         ready_timeout_s: float = 90) -> Iterator[StreamsApp]:
     """Start ``PaymentsApp`` in its own session, yield it once it reports RUNNING, and always stop it.
 
     On leaving the block, normally or by an exception, the JVM gets SIGTERM and ``grace_s`` seconds to close,
     then SIGKILL. ``max_seconds`` is the app's own time limit, a safety net should Python die first.
-    ``configs`` are extra Kafka Streams settings, e.g. ``{"commit.interval.ms": 60000}``.
+    ``configs`` are extra Kafka Streams settings, e.g. ``{"commit.interval.ms": 60000}``; ``protocol`` picks the
+    group protocol (``"streams"`` needs a broker with streams groups: :func:`~kafkalab.streams.groups.group_protocol`).
     """
     cmd = java_command(application_id, state_dir, prefix=prefix, guarantee=guarantee,
-                       max_seconds=max_seconds, configs=configs)
+                       max_seconds=max_seconds, configs=configs, protocol=protocol)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             text=True, start_new_session=True, cwd=REPO)
     app = StreamsApp(application_id, proc)

@@ -19,6 +19,7 @@ from ..io.groups import committed_offsets, delete_group, idle_groups
 from ..io.read import read_to_end
 from ..io.topics import end_offsets, recreate_topic
 from ..wait import wait_until
+from .groups import clear_group_configs
 from .reference import table_of
 
 #: Settings for topics whose records carry past event times (the broker deletes by record timestamp).
@@ -154,7 +155,8 @@ def internal_topics(application_id: str) -> list[str]:
 
 
 def delete_application(application_id: str) -> list[str]:
-    """Remove what an application left on the cluster: its internal topics and its consumer group.
+    """Remove what an application left on the cluster: its internal topics, its group (classic or streams) and the
+    group configs set for it.
 
     Returns the deleted topics. (``kafka-streams-application-reset`` deletes the same topics but keeps the
     group, with its offsets moved back to the start.)
@@ -164,6 +166,7 @@ def delete_application(application_id: str) -> list[str]:
         with contextlib.closing(admin()) as a:
             a.delete_topics(topics)
     delete_group(application_id)  # retries while a killed member is still in the group (session timeout)
+    clear_group_configs(application_id)  # settings made for the group outlive it
     return topics
 
 
@@ -179,4 +182,5 @@ def delete_leftovers(pattern: str = r"^streams-(app|alos|eos|quix)-[0-9a-f]{8}(-
     groups = idle_groups(pattern)
     for group in groups:
         delete_group(group)
+        clear_group_configs(group)
     return stale + groups

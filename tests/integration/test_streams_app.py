@@ -149,3 +149,87 @@ def test_unknown_guarantee_is_refused(tmp_path):
 
     with pytest.raises(LabError, match="exactly_once_v2"):
         sa.java_command("x", tmp_path, guarantee="exactly_once")
+
+
+# ------------------------------------------------------------------------------ the streams rebalance protocol
+def test_with_group_protocol_streams_the_app_forms_a_streams_group(prefix, app_id, tmp_path):
+    if sa.group_protocol() != sa.STREAMS:
+        pytest.skip("this cluster has streams groups off (streams.version 0)")
+    topics = sa.create_topics(prefix)
+    sa.produce_customers(topics["customers"], sa.customer_changelog())
+    sa.produce_payments(topics["payments"], SMALL)
+    assert sa.prepare_group(app_id, sa.STREAMS) == sa.QUICK_START
+    with sa.run(app_id, state_dir=tmp_path, prefix=prefix, configs={"commit.interval.ms": 300},
+                protocol=sa.STREAMS) as app:
+        sa.wait_caught_up(app_id, [topics["payments"], topics["customers"]])
+        (member,) = sa.describe_group(app_id, "--members")
+        listed = sa.list_groups({app_id: "app"})
+    assert app.protocol == "streams" and app.ended == "terminated", app.log
+    assert member["MEMBER"] == "<member>" and member["ASSIGNMENTS"] == "ACTIVE: 0:[0,1];"  # two tasks, one instance
+    assert listed == [{"GROUP": "app", "TYPE": "Streams", "PROTOCOL": "streams"}]
+    assert sa.latest_per_key(sa.read_topic(topics["totals"])) == TOTALS
+    # the app's session.timeout.ms=6000 is a classic-protocol setting: the broker's value applies to this group
+    configs = sa.group_configs(app_id, [*sa.LIVENESS, *sa.QUICK_START])
+    assert configs["streams.session.timeout.ms"] == (45000, "the broker's group.streams.session.timeout.ms")
+    assert configs["streams.initial.rebalance.delay.ms"] == (0, "set for this group")
+    # a clean close left the group: it can be reset at once, and the reset deletes the internal topics
+    reset = sa.reset_application(app_id, [topics["payments"], topics["customers"]], sa.STREAMS)
+    assert [r["NEW-OFFSET"] for r in reset.rows] == ["0"] * 4 and "<application.id>" in reset.command
+    assert sa.internal_topics(app_id) == []
+    sa.delete_application(app_id)
+    assert sa.group_configs(app_id, sa.QUICK_START)["streams.initial.rebalance.delay.ms"][1].startswith("the broker")
+
+
+def test_a_streams_group_cannot_have_the_apps_6_second_session(app_id):
+    if sa.group_protocol() != sa.STREAMS:
+        pytest.skip("this cluster has streams groups off (streams.version 0)")
+    from kafkalab.errors import LabError
+
+    with pytest.raises(LabError, match="streams.session.timeout.ms must be in the range 45000 to 60000"):
+        sa.set_group_configs(app_id, {"streams.session.timeout.ms": 6000})
+
+
+def test_classic_protocol_is_the_default_and_reported(prefix, app_id, tmp_path):
+    sa.create_topics(prefix)
+    assert "group.protocol=classic" in sa.java_command(app_id, tmp_path, prefix=prefix)
+    assert "group.protocol=streams" in sa.java_command(app_id, tmp_path, prefix=prefix, protocol=sa.STREAMS)
+    with sa.run(app_id, state_dir=tmp_path, prefix=prefix) as app:
+        listed = sa.list_groups({app_id: "app"})
+    assert app.protocol == "classic"
+    assert listed == [{"GROUP": "app", "TYPE": "Classic", "PROTOCOL": "consumer"}]
+
+
+# ------------------------------------------------------------------------------ kill -9 before the first commit
+@pytest.mark.parametrize("guarantee", [sa.AT_LEAST_ONCE, sa.EXACTLY_ONCE])
+def test_crash_and_restart_counts_twice_only_under_at_least_once(guarantee, prefix):
+    pays = [payment(i, c, a) for i, (c, a) in enumerate([("C001", 12.5), ("C002", 30.0), ("C003", 11.0),
+                                                          ("C001", 15.0), ("C002", 20.0), ("C003", 40.0)])]
+    run = sa.crash_and_restart(guarantee, pays, first_batch=3, prefix=prefix)
+    try:
+        assert run.ended == "killed" and run.processed_before_kill == 3
+        truth = {"C001": 2, "C002": 2, "C003": 2}
+        if guarantee == sa.AT_LEAST_ONCE:
+            assert run.after_kill == {"all records": 3, "read_committed": 3}
+            assert run.counts == {"C001": 3, "C002": 3, "C003": 3}  # the first batch, counted again
+            assert len(run.restored) == 2 and all("<application.id>-totals-store-changelog" in r for r in run.restored)
+        else:
+            assert run.after_kill == {"all records": 3, "read_committed": 0}  # an open transaction, then aborted
+            assert run.counts == truth
+    finally:
+        sa.delete_application(run.application_id)
+        sa.cleanup_dir(run.state_dir)
+        assert jvms(run.application_id) == []
+
+
+# ------------------------------------------------------------------------------ a Quix pipeline written elsewhere
+def test_run_pipeline_returns_what_the_pipeline_wrote(prefix):
+    topics = sa.create_topics(prefix)
+    sa.produce_payments(topics["payments"], SMALL)
+    got = sa.run_pipeline(lambda sdf: sdf.filter(lambda p: p["amount"] >= sa.MIN_AMOUNT).apply(sa.slim),
+                          topics["payments"], topics["enriched"])
+    want = [(p["customer_id"], sa.slim(p)) for p in SMALL if p["amount"] >= sa.MIN_AMOUNT]
+    assert sorted(got, key=lambda kv: kv[1]["payment_id"]) == want
+    with pytest.raises(TypeError, match="returned None"):
+        sa.run_pipeline(lambda sdf: None, topics["payments"], topics["totals"])
+    with pytest.raises(KeyError):  # a failing row: the error itself comes out, Quix's log of it does not
+        sa.run_pipeline(lambda sdf: sdf.apply(lambda p: p["nope"]), topics["payments"], topics["totals"])

@@ -1,13 +1,13 @@
-"""The pure logic of Chapter 5 (kafkalab.streams.reference and friends, kafkalab.checks.streams): no Kafka, no JVM."""
-from __future__ import annotations
+"""The pure logic of Chapter 5 (kafkalab.streams.reference, the group tools' tables): no Kafka, no JVM.
 
-from collections import Counter
+The chapter's exercises run three ways in tests/unit/test_exercises_three_ways.py and
+tests/integration/test_exercises_live.py."""
+from __future__ import annotations
 
 import pytest
 
 from kafkalab import streams as sa
-from kafkalab.checks import streams as checks
-from kafkalab.datagen import payments
+from kafkalab.errors import LabError
 
 
 def test_table_keeps_the_latest_value_and_honours_tombstones():
@@ -59,29 +59,36 @@ def test_new_application_ids_differ():
     assert sa.new_application_id() != sa.new_application_id()
 
 
-def test_check_customer_table():
-    checks.check_customer_table(sa.table_of(sa.customer_changelog()))
-    first_values = {}
-    for k, v in sa.customer_changelog():
-        first_values.setdefault(k, v)
-    with pytest.raises(AssertionError, match="tombstone"):
-        checks.check_customer_table({k: v for k, v in first_values.items()})
-    wrong = {**sa.table_of(sa.customer_changelog()), "C003": {"tier": "basic"}}
-    with pytest.raises(AssertionError, match="LAST"):
-        checks.check_customer_table(wrong)
+#: What kafka-streams-groups 4.4 printed for one running PaymentsApp (--describe --members, then --state).
+MEMBERS = """
+GROUP             MEMBER                 PROCESS                              CLIENT-ID                                                                      ASSIGNMENTS
+exp1-app-548c3b18 R3jNQy6WSOqme3brQAlxPg 71efe61b-19ed-4ba4-a2c8-de3598ce4d09 exp1-app-548c3b18-71efe61b-19ed-4ba4-a2c8-de3598ce4d09-StreamThread-1-consumer ACTIVE: 0:[0,1]; 
+ 
+"""
+STATE = """
+GROUP             COORDINATOR (ID)          ASSIGNOR        STATE                     #MEMBERS
+exp1-app-548c3b18 127.0.0.1:40300 (1)       sticky          Stable                    1
+"""
 
 
-def test_check_changelog_topic():
-    checks.check_changelog_topic("shop-app", "spend-store", "shop-app-spend-store-changelog")
-    with pytest.raises(AssertionError, match="application.id"):
-        checks.check_changelog_topic("shop-app", "spend-store", "spend-store-changelog")
+def test_group_tool_tables_are_cut_where_the_header_names_start():
+    (row,) = sa.parse_table(MEMBERS)
+    assert row["ASSIGNMENTS"] == "ACTIVE: 0:[0,1];"  # the last column keeps its spaces
+    assert row["PROCESS"] == "71efe61b-19ed-4ba4-a2c8-de3598ce4d09"
+    (state,) = sa.parse_table(STATE)
+    assert state == {"GROUP": "exp1-app-548c3b18", "COORDINATOR (ID)": "127.0.0.1:40300 (1)", "ASSIGNOR": "sticky",
+                     "STATE": "Stable", "#MEMBERS": "1"}
+    assert sa.parse_table("\n \n") == []
 
 
-def test_check_duplicates():
-    batch, _ = sa.expected(payments(60, 6)[:30], sa.table_of(sa.customer_changelog()))
-    twice = dict(Counter(k for k, _ in batch))
-    checks.check_duplicates(twice)
-    with pytest.raises(AssertionError, match="counted twice too"):
-        checks.check_duplicates(dict(list(twice.items())[1:]))
-    with pytest.raises(AssertionError, match="no payment in the first batch"):
-        checks.check_duplicates({**twice, "C020": 1})
+def test_mask_hides_the_ids_a_run_makes_up():
+    from kafkalab.streams.groups import mask
+
+    (row,) = sa.parse_table(MEMBERS)
+    assert mask(row["CLIENT-ID"], "exp1-app-548c3b18") == "<application.id>-<process>-StreamThread-1-consumer"
+
+
+def test_group_protocol_values():
+    assert sa.protocol_configs("streams") == {"group.protocol": "streams"}
+    with pytest.raises(LabError, match="classic"):
+        sa.protocol_configs("consumer")
