@@ -3,7 +3,8 @@
 Both exercises use the same small stream, :func:`exercise_records`, judged by ``kafkalab.lateness.run_windows``
 with :data:`WINDOW_MS`, :data:`DELAY_MS` and :data:`LATENESS_MS`. The wrong answers each checker recognises are
 the usual misreadings of the rules: forgetting allowed lateness, treating out-of-order as late, or reading the
-drop boundary as "after" instead of "at".
+drop boundary as "after" instead of "at". Exercise 3 (:func:`window_assigner`) takes the learner's window assigner,
+with Flink's offset, and checks it on records read back from a topic of its own and through the engine.
 """
 from __future__ import annotations
 

@@ -1,10 +1,13 @@
 """Exercises of "Processing streaming data" (notebooks/08_processing.ipynb).
 
-The expected answers come from the chapter's own modules (``kafkalab.processing.rules``, ``kafkalab.processing.analytics``), so a
-checker and the chapter can never disagree; the messages name the usual mistakes.
+The expected answers come from the chapter's own modules (``kafkalab.processing.rules``,
+``kafkalab.processing.analytics``), so a checker and the chapter can never disagree; the messages name the usual
+mistakes. Exercises 1 to 3 are worked out; Exercise 4 (:func:`alert_rule`) runs the learner's own alert rule inside
+the chapter's alerting service, on a consumer group over topics of its own.
 """
 from __future__ import annotations
 
+import contextlib
 import numbers
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -338,8 +341,6 @@ def _run_in_service(rule: Callable, payments: list[dict]) -> tuple[list[str], in
     with scratch_topic(CHAPTER, "payments", partitions=3) as pay, \
             scratch_topic(CHAPTER, "alerts", partitions=3) as alerts, \
             scratch_topic(CHAPTER, "dlq") as dlq, scratch_group(CHAPTER, "rule") as group:
-        import contextlib
-
         with contextlib.closing(_lab.json_producer(linger_ms=20)) as p:
             for payment in payments:
                 p.send(pay, key=payment["customer_id"], value=payment)

@@ -2,6 +2,8 @@
 
 The expected answers come from ``kafkalab.sizing``, the calculator the chapter teaches; the messages name the
 mistakes people make most often with it. The reference answers in the tests use the formulas written out.
+Exercise 4 (:func:`sized_topic`) has the learner create a topic for a workload with the admin client, and
+describes it back from the cluster.
 """
 from __future__ import annotations
 
