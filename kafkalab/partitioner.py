@@ -1,6 +1,6 @@
 """Which partition a keyed record lands in, as Kafka's default partitioner decides it.
 
-Taught in Chapter 10: Calculating to consume real-time data (why adding partitions later reshuffles keys,
+Taught in Chapter 10, *Calculating partitions and consumers* (why adding partitions later reshuffles keys,
 and why one hot key can overload one partition however many you have).
 
 For a record with a key, the Java producer (and kafka-python, which copies it) computes the 32-bit

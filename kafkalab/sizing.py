@@ -1,6 +1,6 @@
 """How many partitions and consumers a topic needs, and what it costs in disk and network.
 
-Taught in Chapter 10: Calculating to consume real-time data.
+Taught in Chapter 10, *Calculating partitions and consumers*.
 
 The model, in one place:
 
@@ -36,6 +36,7 @@ so ``30,000 msg/s × 1 KB × 1.1`` needs 33 partitions, not 34 from a floating-p
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -301,3 +302,43 @@ def describe_totals(t: SizingTotals, units: Units = "decimal") -> str:
             f"storage {t.storage_bytes / s.gb:,.2f} {gb}, network in {t.network_in_bytes_per_s / s.mb:,.2f} {mb}/s, "
             f"replication {t.replication_bytes_per_s / s.mb:,.2f} {mb}/s, "
             f"network out {t.network_out_bytes_per_s / s.mb:,.2f} {mb}/s")
+
+
+def steps_table(results: Iterable[SizingResult]) -> pd.DataFrame:
+    """The calculation written out, one step per row (topic, step, how, result): the course notes' table."""
+    rows = []
+    for r in results:
+        w, a, t = r.workload, r.assumptions, r.throughput_bytes_per_s
+        peak = f" × peak {w.peak_factor:g}" if w.peak_factor != 1 else ""
+        rows += [
+            (w.name, "messages", "given", f"{w.rate:,g} msg/s"),
+            (w.name, "message size", "assumed", f"{w.size_bytes / KB:,g} KB"),
+            (w.name, "throughput T", f"{w.rate:,g} msg/s × {w.size_bytes / KB:,g} KB{peak}", f"{t / MB:,g} MB/s"),
+            (w.name, "partitions", f"ceil(max(T/p, T/c)) = ceil(max({t / a.producer_bytes_per_s:g}, "
+                                   f"{t / a.consumer_bytes_per_s:g})), at least 1", f"{r.partitions}"),
+            (w.name, "consumers per group", "one per partition", f"{r.consumers}"),
+        ]
+    return pd.DataFrame(rows, columns=["topic", "step", "how", "result"])
+
+
+# ------------------------------------------------------------------------------------ measuring p and c
+def producer_perf_bytes_per_s(output: str, record_bytes: int) -> float:
+    """Bytes/s from the final summary line of Kafka's ``kafka-producer-perf-test`` (ProducerPerformance):
+    its records/sec times the record size. (The tool's own "MB/sec" is MiB/s.)"""
+    summary = [line for line in output.splitlines() if "records/sec" in line and "99.9th" in line]
+    found = re.search(r"([\d.]+) records/sec", summary[-1]) if summary else None
+    if found is None:
+        raise LabError("no summary line (… records/sec … 99.9th) in the producer perf test's output; did it finish? "
+                       f"It printed: {output.strip()[-200:]!r}")
+    return float(found.group(1)) * record_bytes
+
+
+def consumer_perf_bytes_per_s(output: str, record_bytes: int) -> float:
+    """Bytes/s from the CSV lines of Kafka's ``kafka-consumer-perf-test`` (ConsumerPerformance): its
+    ``fetch.nMsg.sec`` (the rate while fetching, the group join left out) times the record size."""
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    if len(lines) < 2 or "fetch.nMsg.sec" not in lines[-2]:
+        raise LabError("no header with fetch.nMsg.sec in the consumer perf test's output; did it read anything? "
+                       f"It printed: {output.strip()[-200:]!r}")
+    header, values = (line.split(", ") for line in lines[-2:])
+    return float(dict(zip(header, values))["fetch.nMsg.sec"]) * record_bytes

@@ -34,8 +34,26 @@ def lateness() -> ModuleType:
     return m
 
 
+def lateness_tables() -> ModuleType:
+    from ..lateness import tables as m
+
+    return m
+
+
 def alerting() -> ModuleType:
     from ..processing import rules as m
+
+    return m
+
+
+def alert_service() -> ModuleType:
+    from ..processing import service as m
+
+    return m
+
+
+def lateness_replay() -> ModuleType:
+    from ..lateness import replay as m
 
     return m
 
@@ -105,6 +123,21 @@ def delete_topic(name: str) -> bool:
     from ..io.topics import delete_topic as f
 
     return f(name)
+
+
+def describe_cluster() -> dict:
+    from ..io.clients import describe_cluster as f
+
+    return f()
+
+
+def list_topics() -> set[str]:
+    import contextlib
+
+    from ..io.clients import admin as f
+
+    with contextlib.closing(f()) as a:
+        return set(a.list_topics())
 
 
 def end_offsets(topic: str) -> dict[int, int]:

@@ -3,7 +3,8 @@
 Both exercises use the same small stream, :func:`exercise_records`, judged by ``kafkalab.lateness.run_windows``
 with :data:`WINDOW_MS`, :data:`DELAY_MS` and :data:`LATENESS_MS`. The wrong answers each checker recognises are
 the usual misreadings of the rules: forgetting allowed lateness, treating out-of-order as late, or reading the
-drop boundary as "after" instead of "at".
+drop boundary as "after" instead of "at". Exercise 3 (:func:`window_assigner`) takes the learner's window assigner,
+with Flink's offset, and checks it on records read back from a topic of its own and through the engine.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from collections.abc import Sequence
 
 from . import _lab
 from .answers import real_number, type_name
-from .core import Mistake, exercise
+from .core import Mistake, call_learner, exercise
+from .scratch import scratch_topic
 from .verdicts import NotYet, WrongType
 
 CHAPTER = "late_data"
@@ -196,6 +198,194 @@ def window_totals(answer) -> str:
                         if math.isclose(recomputed, row.final_total) else ""))
     return (f"the stream said {row.final_total:g} last; the log says {truth.total:g} (the dropped record's "
             f"{row.dropped_total:g} is the difference)")
+
+
+# ----------------------------------------------------------------------------------------------- Exercise 3
+
+_MIN, _HOUR = 60 * _S, 3600 * _S
+_DAY = 24 * _HOUR
+#: Berlin is one hour ahead of UTC in November (CET): its days start at 23:00 UTC, Flink's offset of -1 hour.
+BERLIN_OFFSET_MS = -_HOUR
+#: The Berlin shop's purchases, as (UTC time, amount), in the order they reached the topic. Two of them sit on
+#: either side of Berlin's midnight, one arrives late, and several fall on different days in UTC and in Berlin.
+BERLIN_PURCHASES = (
+    ("2026-11-01 21:30:00.000", 18.00), ("2026-11-01 23:10:00.000", 42.00), ("2026-11-02 08:15:00.000", 60.00),
+    ("2026-11-02 12:40:00.000", 35.50), ("2026-11-02 22:59:59.999", 24.00), ("2026-11-02 23:00:00.000", 16.00),
+    ("2026-11-02 23:45:00.000", 27.00), ("2026-11-03 09:30:00.000", 80.00), ("2026-11-02 22:30:00.000", 12.50),
+    ("2026-11-03 18:20:00.000", 45.00), ("2026-11-03 23:20:00.000", 30.00), ("2026-11-04 10:05:00.000", 55.00),
+)
+#: The engine's settings for the Berlin report: daily windows, an hour's watermark delay, a day's lateness.
+BERLIN_DELAY_MS, BERLIN_LATENESS_MS = _HOUR, _DAY
+#: Other windows the function must get right, as (UTC time, size, offset): hours, hours shifted by 15 minutes,
+#: and 10-second windows shifted by 3 seconds (Flink's offsets work for any size).
+PROBES = (("2026-11-02 10:20:00.000", _HOUR, 0), ("2026-11-02 10:10:00.000", _HOUR, 15 * _MIN),
+          ("2026-11-02 10:00:02.000", 10 * _S, 3 * _S))
+
+
+def berlin_records() -> tuple:
+    """Exercise 3's purchases as ``Record`` values (event time in ms, amount, key ``berlin``), in arrival order."""
+    record, at = _lab.lateness().Record, _lab.lateness_tables().at
+    return tuple(record(at(when), amount, "berlin") for when, amount in BERLIN_PURCHASES)
+
+
+def _flink_start(t: int, size: int, offset: int) -> int:
+    """The reference, as Flink computes it (``TimeWindow.getWindowStartWithOffset``), written out again."""
+    remainder = (t - offset) % size
+    return t - remainder
+
+
+def _utc_and_berlin(ms: int) -> str:
+    clock = _lab.lateness_tables().clock
+    return f"{clock(ms)} UTC ({clock(ms + _HOUR)} in Berlin)"
+
+
+def _span(ms: int) -> str:
+    """A size or an offset in words: ``1 h``, ``15 min``, ``3 s``, ``0``."""
+    for unit, name in ((_HOUR, "h"), (_MIN, "min"), (_S, "s")):
+        if ms and ms % unit == 0:
+            return f"{ms // unit} {name}"
+    return f"{ms} ms" if ms else "0"
+
+
+def _judge_start(fn, t: int, size: int, offset: int) -> int:
+    start = call_learner(fn, t, size, offset, what="your function")
+    if isinstance(start, bool) or not isinstance(start, int):
+        raise WrongType(f"your function returned {type_name(start)} ({start!r:.30}) for event time {t}: return the "
+                        f"window's start as an int number of milliseconds (// and % keep ints; / gives a float)")
+    return start
+
+
+def _diagnose(fn, records, size: int, offset: int) -> None:
+    """Raise :class:`NotYet` at the first record whose window start differs from Flink's, naming the likely mistake."""
+    clock = _lab.lateness_tables().clock
+    starts = [_judge_start(fn, r.event_time_ms, size, offset) for r in records]
+    wanted = [_flink_start(r.event_time_ms, size, offset) for r in records]
+    if starts == wanted:
+        return
+    pairs = list(zip(records, starts, wanted))
+    if all(s == w + size for _, s, w in pairs):
+        raise NotYet("your function returns each window's end, not its start: a window is [start, start + size)")
+    if all(s in (w, w + size) for _, s, w in pairs):
+        rec = next(r for r, s, w in pairs if s != w)
+        raise NotYet(f"your function puts the purchase of {_utc_and_berlin(rec.event_time_ms)} in the next window: "
+                     f"it rounds to the nearest start; round down (floor division //, or subtract the remainder %)")
+    if all(s == (w - offset) // size for _, s, w in pairs):
+        raise NotYet("your function returns a window number, not the window's start in milliseconds: multiply back "
+                     "by the size and add the offset, or subtract the remainder from the event time")
+    for rec, s, w in pairs:
+        t = rec.event_time_ms
+        if s == w:
+            continue
+        if t == w and s == w - size:
+            raise NotYet(f"the purchase of {_utc_and_berlin(t)} sits on the first millisecond of a day and belongs "
+                         f"to that day: a window includes its start, [start, end)")
+        if s == t - t % size:
+            raise NotYet(f"your function puts the purchase of {_utc_and_berlin(t)} in the day from {clock(s)} UTC, "
+                         f"but Berlin's day that holds it starts at {clock(w)} UTC: your days start at midnight UTC, "
+                         f"which is 01:00 in Berlin. Shift every window by offset_ms")
+        if s == t - (t + offset) % size:
+            raise NotYet(f"your function puts the purchase of {_utc_and_berlin(t)} in the day from {clock(s)} UTC, "
+                         f"but Berlin's day that holds it starts at {clock(w)} UTC: the offset moved the windows the "
+                         f"wrong way (a negative offset makes every window start earlier)")
+        if not s <= t < s + size:
+            raise NotYet(f"your function puts the purchase of {_utc_and_berlin(t)} in a window starting at "
+                         f"{clock(s) or s} UTC, which does not hold it: a window is [start, start + size_ms)")
+        raise NotYet(f"your function puts the purchase of {_utc_and_berlin(t)} in the window from {clock(s)} UTC; "
+                     f"Flink puts it in the one from {clock(w)} UTC")
+
+
+def _ignores_offset(event_time_ms, size_ms, offset_ms):
+    return event_time_ms - event_time_ms % size_ms
+
+
+def _offset_wrong_way(event_time_ms, size_ms, offset_ms):
+    return event_time_ms - (event_time_ms + offset_ms) % size_ms
+
+
+def _rounds(event_time_ms, size_ms, offset_ms):
+    return round((event_time_ms - offset_ms) / size_ms) * size_ms + offset_ms
+
+
+def _returns_end(event_time_ms, size_ms, offset_ms):
+    return event_time_ms - (event_time_ms - offset_ms) % size_ms + size_ms
+
+
+def _window_number(event_time_ms, size_ms, offset_ms):
+    return (event_time_ms - offset_ms) // size_ms
+
+
+def _excludes_start(event_time_ms, size_ms, offset_ms):
+    return event_time_ms - 1 - (event_time_ms - 1 - offset_ms) % size_ms
+
+
+def _float_start(event_time_ms, size_ms, offset_ms):
+    return (event_time_ms - offset_ms) / size_ms // 1 * size_ms + offset_ms
+
+
+def _berlin_only(event_time_ms, size_ms, offset_ms):
+    return event_time_ms - (event_time_ms + 3_600_000) % 86_400_000
+
+
+@exercise(
+    CHAPTER,
+    title="Write the window assigner: days in Berlin",
+    kind="code",
+    expects="a function window_start(event_time_ms, size_ms, offset_ms)",
+    hints=[
+        "Without an offset, a window starts at `t - t % size_ms`: the event time minus how far it lies into its "
+        "window. The offset moves every window start by offset_ms.",
+        "Take the remainder after removing the offset: `(t - offset_ms) % size_ms` is how far t lies into its "
+        "shifted window. Python's % is never negative, so this also works for a negative offset.",
+        "`return event_time_ms - (event_time_ms - offset_ms) % size_ms`",
+    ],
+    solution='''
+def window_start_shifted(event_time_ms, size_ms, offset_ms):
+    """Start of the tumbling window of size_ms, shifted by offset_ms from the epoch, that holds event_time_ms."""
+    return event_time_ms - (event_time_ms - offset_ms) % size_ms
+''',
+    reference="window_start_shifted",
+    live=True,
+    mistakes=[
+        Mistake("your days start at midnight UTC", answer=_ignores_offset),
+        Mistake("the offset moved the windows the wrong way", answer=_offset_wrong_way),
+        Mistake("it rounds to the nearest start", answer=_rounds),
+        Mistake("returns each window's end", answer=_returns_end),
+        Mistake("returns a window number", answer=_window_number),
+        Mistake("a window includes its start", answer=_excludes_start),
+        Mistake("return the window's start as an int", answer=_float_start, kind="wrong type"),
+        Mistake("use its arguments", answer=_berlin_only),
+    ],
+)
+def window_assigner(window_start) -> str:
+    """Exercise 3: ``window_start(event_time_ms, size_ms, offset_ms)`` returns the start of the tumbling window that
+    holds the event time (Flink's windows with an offset). The checker writes the Berlin shop's purchases to a
+    topic of its own (event time as the record timestamp), reads them back, checks the function's window for each
+    record's Kafka timestamp (daily windows, offset -1 hour), then runs the engine with the function as its window
+    assigner and compares the daily reports with Flink's; finally it tries other sizes and offsets."""
+    replay, lateness = _lab.lateness_replay(), _lab.lateness()
+    with scratch_topic(CHAPTER, "berlin", configs=replay.TOPIC_CONFIGS) as topic:
+        replay.produce_records(topic, berlin_records())
+        records = replay.read_records(topic)
+    _diagnose(window_start, records, _DAY, BERLIN_OFFSET_MS)
+    tables = _lab.lateness_tables()
+    for when, size, offset in PROBES:
+        t = tables.at(when)
+        got, want = _judge_start(window_start, t, size, offset), _flink_start(t, size, offset)
+        if got != want:
+            raise NotYet(f"right for Berlin's days, but for windows of {_span(size)} shifted by {_span(offset)} your "
+                         f"function puts {tables.clock(t)} UTC in the window from {tables.clock(got) or got} instead "
+                         f"of {tables.clock(want)}: use its arguments, not Berlin's numbers")
+    theirs = lateness.run_windows(records, _DAY, BERLIN_DELAY_MS, BERLIN_LATENESS_MS,
+                                  assign=lambda t: window_start(t, _DAY, BERLIN_OFFSET_MS))
+    flinks = lateness.run_windows(records, _DAY, BERLIN_DELAY_MS, BERLIN_LATENESS_MS, offset_ms=BERLIN_OFFSET_MS)
+    if theirs.results != flinks.results:  # pragma: no cover - equal starts give equal results
+        raise NotYet("the engine emitted other daily reports with your function than with Flink's windows")
+    clock = _lab.lateness_tables().clock
+    days = ", ".join(f"{clock(w.window_start_ms + _HOUR)[:3]} {w.total:g}"
+                     for w in lateness.recompute(records, _DAY, BERLIN_OFFSET_MS))
+    return (f"every purchase read back from the topic lands in its Berlin day (from 23:00 UTC), the engine with your "
+            f"function emits the same {len(flinks.results)} daily results as with Flink's offset of -1 hour, and other "
+            f"sizes and offsets agree too. Berlin's days: {days}")
 
 
 def __getattr__(name: str):

@@ -2,15 +2,19 @@
 
 The expected answers come from ``kafkalab.sizing``, the calculator the chapter teaches; the messages name the
 mistakes people make most often with it. The reference answers in the tests use the formulas written out.
+Exercise 4 (:func:`sized_topic`) has the learner create a topic for a workload with the admin client, and
+describes it back from the cluster.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 
 from . import _lab
 from .answers import type_name
-from .core import Mistake, exercise
+from .core import Mistake, call_learner, exercise
+from .scratch import unique_name
 from .verdicts import NotYet, WrongType
 
 CHAPTER = "sizing"
@@ -218,3 +222,214 @@ def network_out(answer_mb_per_s, *, rate: float = _RT_RATE, size_bytes: float = 
         raise NotYet(f"{got:g} MB/s is not the network out: " + "; ".join(hints))
     return (f"{consumer_groups} groups × {t:g} MB/s + ({replication_factor} − 1) × {t:g} MB/s of replication = "
             f"{expected:g} MB/s leaving the leaders")
+
+
+
+# ----------------------------------------------------------------------------------------------- Exercise 4
+
+#: The order stream of Exercise 4 and what the team knows about its cluster.
+ORDERS_RATE, ORDERS_SIZE, ORDERS_PEAK = 4_000, 1.5 * KB, 2
+ORDERS_P, ORDERS_C, ORDERS_RF, ORDERS_RETENTION_HOURS = 2 * MB, 1.2 * MB, 3, 72
+DAY_MS = 24 * 3600 * 1000
+
+
+def orders_workload():
+    """``Workload("orders", rate=4_000, size_bytes=1.5 * KB, peak_factor=2)``."""
+    return _lab.sizing().Workload("orders", rate=ORDERS_RATE, size_bytes=ORDERS_SIZE, peak_factor=ORDERS_PEAK)
+
+
+def orders_cluster():
+    """``Assumptions(producer_bytes_per_s=2 * MB, consumer_bytes_per_s=1.2 * MB, replication_factor=3,
+    retention_hours=72)``."""
+    return _lab.sizing().Assumptions(producer_bytes_per_s=ORDERS_P, consumer_bytes_per_s=ORDERS_C,
+                                     replication_factor=ORDERS_RF, retention_hours=ORDERS_RETENTION_HOURS)
+
+
+def _orders_plan() -> dict:
+    """The reference, by hand: partitions for the peak, replicas the cluster can hold, retention in ms."""
+    t = ORDERS_RATE * ORDERS_SIZE * ORDERS_PEAK
+    brokers = len(_lab.describe_cluster()["brokers"])
+    return {"partitions": math.ceil(max(t / ORDERS_P, t / ORDERS_C)), "replicas": min(ORDERS_RF, brokers),
+            "retention.ms": ORDERS_RETENTION_HOURS * 3600 * 1000, "brokers": brokers}
+
+
+def _describe(topic: str) -> dict | None:
+    """Partitions, replicas per partition and retention.ms (with where it comes from) of ``topic``; None if absent."""
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    with contextlib.closing(_lab.admin()) as a:
+        if topic not in a.list_topics():
+            return None
+        parts = a.describe_topics([topic])[0]["partitions"]
+        found = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic, {"retention.ms": None})],
+                                   config_filter="all")
+    entry = found.get("topic", {}).get(topic, {}).get("retention.ms", {})
+    return {"partitions": len(parts), "replicas": max((len(p["replica_nodes"]) for p in parts), default=0),
+            "retention.ms": int(entry.get("value", 0)), "default": entry.get("config_source") == "DEFAULT_CONFIG"}
+
+
+def _ms_in_words(ms: int) -> str:
+    if ms < 0:
+        return "forever"
+    for unit, name in ((DAY_MS, "day"), (3_600_000, "hour"), (60_000, "minute"), (1000, "second")):
+        if ms >= unit:
+            n = ms / unit
+            return f"{n:.3g} {name}{'s' if n != 1 else ''}"
+    return f"{ms} ms"
+
+
+def _refused_replicas(e: Exception, plan: dict) -> NotYet | None:
+    if type(e).__name__ != "InvalidReplicationFactorError":
+        return None
+    return NotYet(f"the cluster refused the replication factor: it has {plan['brokers']} broker"
+                  f"{'s' if plan['brokers'] != 1 else ''}, and a topic cannot have more copies than brokers. Ask the "
+                  f"admin client how many there are (len(admin.describe_cluster()[\"brokers\"])) and create "
+                  f"min(3, brokers) replicas")
+
+
+def _orders_topic(admin, topic, partitions, replicas=1, configs=None):
+    from kafka.admin import NewTopic
+
+    admin.create_topics([NewTopic(topic, partitions, replicas, topic_configs=configs or {})])
+
+
+def _three_days():
+    return {"retention.ms": str(ORDERS_RETENTION_HOURS * 3_600_000)}
+
+
+def _sized_for_the_average(admin, topic):
+    _orders_topic(admin, topic, 5, configs=_three_days())
+
+
+def _divided_by_p_only(admin, topic):
+    _orders_topic(admin, topic, 6, configs=_three_days())
+
+
+def _kib_messages(admin, topic):
+    _orders_topic(admin, topic, 11, configs=_three_days())
+
+
+def _p_plus_c(admin, topic):
+    _orders_topic(admin, topic, 4, configs=_three_days())
+
+
+def _three_replicas_anyway(admin, topic):
+    _orders_topic(admin, topic, 10, replicas=3, configs=_three_days())
+
+
+def _no_retention(admin, topic):
+    _orders_topic(admin, topic, 10)
+
+
+def _retention_in_seconds(admin, topic):
+    _orders_topic(admin, topic, 10, configs={"retention.ms": str(3 * 24 * 3600)})
+
+
+def _forgets_to_create(admin, topic):
+    from kafka.admin import NewTopic
+
+    return NewTopic(topic, 10, 1, topic_configs=_three_days())
+
+
+@exercise(
+    CHAPTER,
+    title="Size the order stream and create its topic",
+    kind="code",
+    expects="a function create_orders_topic(admin, topic)",
+    hints=[
+        "First the plan: `size_workload(ORDERS, ORDERS_CLUSTER)` gives the partitions (size for the peak: the "
+        "workload's peak_factor is 2). Then create the topic with `admin.create_topics([NewTopic(topic, partitions, "
+        "replicas, topic_configs={...})])`, using the name your function is given.",
+        "Replicas: the team wants 3, but a topic cannot have more copies than the cluster has brokers: "
+        "`min(3, len(admin.describe_cluster()[\"brokers\"]))`.",
+        "Retention is the topic setting `retention.ms`, in milliseconds: 72 hours is 72 × 3600 × 1000 ms. Give it "
+        "as text: `topic_configs={\"retention.ms\": str(...)}`.",
+    ],
+    solution='''
+from kafka.admin import NewTopic
+
+from kafkalab.exercises.sizing import ORDERS, ORDERS_CLUSTER
+from kafkalab.sizing import size_workload
+
+
+def create_orders_topic_sized(admin, topic):
+    """Create topic for the order stream: the calculator's partitions, min(3, brokers) replicas, 72 hours."""
+    plan = size_workload(ORDERS, ORDERS_CLUSTER)
+    brokers = len(admin.describe_cluster()["brokers"])
+    replicas = min(plan.assumptions.replication_factor, brokers)
+    retention_ms = int(plan.assumptions.retention_hours * 3600 * 1000)
+    admin.create_topics([NewTopic(topic, plan.partitions, replicas,
+                                  topic_configs={"retention.ms": str(retention_ms)})])
+''',
+    reference="create_orders_topic_sized",
+    live=True,
+    mistakes=[
+        Mistake("you sized for the average", answer=_sized_for_the_average),
+        Mistake("you divided by p only", answer=_divided_by_p_only),
+        Mistake("you counted a KB as 1024 bytes", answer=_kib_messages),
+        Mistake("p and c do not add up", answer=_p_plus_c),
+        Mistake("a topic cannot have more copies than brokers", answer=_three_replicas_anyway),
+        Mistake("Kafka's default", answer=_no_retention),
+        Mistake("retention.ms counts milliseconds", answer=_retention_in_seconds),
+        Mistake("does not exist after it ran", answer=_forgets_to_create),
+    ],
+)
+def sized_topic(create_topic) -> str:
+    """Exercise 4: ``create_topic(admin, topic)`` creates ``topic`` for the order stream: the partitions the
+    calculator gives for its peak, min(3, brokers) replicas and 72 hours of retention. The checker calls it with an
+    admin client and a fresh topic name, describes the topic (partitions, replicas, retention.ms) and deletes it."""
+    plan = _orders_plan()
+    topic = unique_name(CHAPTER, "orders")
+    try:
+        with contextlib.closing(_lab.admin()) as a:
+            try:
+                call_learner(create_topic, a, topic)
+            except NotYet as e:
+                cause = e.__context__
+                refused = _refused_replicas(cause, plan) if cause is not None else None
+                raise (refused or e) from None
+        found = _describe(topic)
+    finally:
+        with contextlib.suppress(Exception):
+            _lab.delete_topic(topic)
+    if found is None:
+        raise NotYet("the topic your function was given (its second argument) does not exist after it ran: build a "
+                     "NewTopic with that name and pass it to admin.create_topics([...])")
+    n, want = found["partitions"], plan["partitions"]
+    t = ORDERS_RATE * ORDERS_SIZE * ORDERS_PEAK
+    if n != want:
+        hints = {
+            math.ceil(max(t / ORDERS_P, t / ORDERS_C) / ORDERS_PEAK): "you sized for the average (6 MB/s); size for "
+            "the peak, twice that: the workload's peak_factor is 2",
+            math.ceil(t / ORDERS_P): "you divided by p only: each partition is also read by one consumer at c = "
+            "1.2 MB/s, the smaller limit, so it binds",
+            math.ceil(t / KB * KiB / ORDERS_C): "you counted a KB as 1024 bytes: in this course 1 KB = 1000 bytes",
+            math.ceil(t / (ORDERS_P + ORDERS_C)): "p and c do not add up: every byte is written to (limit p) and read "
+            "from (limit c) the same partition, so take the larger of T/p and T/c",
+        }
+        raise NotYet(f"the topic has {n} partitions; the order stream needs {want} at its peak of {t / MB:g} MB/s: "
+                     + hints.get(n, "partitions = ceil(max(T/p, T/c)) with T = rate × size × peak factor"))
+    if found["replicas"] != plan["replicas"]:
+        raise NotYet(f"each partition has {found['replicas']} replica(s); the team wants 3 and this cluster of "
+                     f"{plan['brokers']} broker(s) can hold {plan['replicas']}: create min(3, brokers)")
+    ms, want_ms = found["retention.ms"], plan["retention.ms"]
+    if ms != want_ms:
+        if found["default"]:
+            raise NotYet(f"the topic keeps records for Kafka's default, retention.ms={ms} ({_ms_in_words(ms)}), not "
+                         f"for 72 hours: set retention.ms in topic_configs")
+        raise NotYet(f"retention.ms={ms} keeps records for {_ms_in_words(ms)}, not 72 hours: retention.ms counts "
+                     f"milliseconds, so 72 hours is {want_ms}")
+    r, b = found["replicas"], plan["brokers"]
+    return (f"the topic has {n} partitions (12 MB/s at the peak against c = 1.2 MB/s: the consumer limit binds), "
+            f"{r} replica{'s' if r != 1 else ''} per partition (the smaller of 3 and the cluster's {b} "
+            f"broker{'s' if b != 1 else ''}) and retention.ms={ms}, 72 hours")
+
+
+def __getattr__(name: str):
+    """``ORDERS`` and ``ORDERS_CLUSTER`` (the notebook imports them) are built on first use: they need
+    kafkalab.sizing."""
+    if name == "ORDERS":
+        return orders_workload()
+    if name == "ORDERS_CLUSTER":
+        return orders_cluster()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,8 +9,11 @@ Semantics (Apache Flink's DataStream API, ``TumblingEventTimeWindows`` with ``Ev
 ``WatermarkStrategy.forBoundedOutOfOrderness``), all times integer milliseconds since the epoch:
 
 * **Windows.** A tumbling window of size ``W`` covers ``[start, end)`` with ``start = floor(t / W) * W``
-  (aligned to epoch 0, no offset) and ``end = start + W``. A record stamped exactly ``end`` belongs to the
-  *next* window. The last instant a window owns is ``end - 1`` (Flink's ``maxTimestamp()``).
+  (aligned to epoch 0) and ``end = start + W``. A record stamped exactly ``end`` belongs to the *next* window.
+  The last instant a window owns is ``end - 1`` (Flink's ``maxTimestamp()``). An offset ``O`` shifts every
+  window by ``O`` (Flink's ``TumblingEventTimeWindows.of(size, offset)``, e.g. days in a time zone one hour
+  ahead of UTC start at 23:00 UTC with ``O = -1 h``): ``start = t - (t - O) mod W``. A window assigner of your
+  own (``assign``, a function of the event time that returns the window's start) replaces both.
 * **Watermark.** Bounded out-of-orderness with delay ``D``: after each record the watermark is
   ``max event time seen - D - 1``. Before the first record it is :data:`NO_WATERMARK` (``Long.MIN_VALUE``).
   It never goes back. The ``- 1`` means "a record stamped exactly ``max - D`` is still expected", so with
@@ -70,11 +73,13 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal, NamedTuple
 
-from ..validate import check_all
+from ..errors import LabError
+from ..validate import check_all, number
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -189,6 +194,9 @@ class LatenessRun:
     purges: list[WindowPurge] = field(default_factory=list)
     #: Watermark at the end (``END_OF_STREAM`` when flushed).
     final_watermark_ms: int = NO_WATERMARK
+    #: How windows were shifted from epoch 0, or the window assigner that replaced the rule (``None``: none).
+    offset_ms: int = 0
+    assign: Callable[[int], int] | None = None
 
     def counts(self) -> dict[str, int]:
         """Number of records per status and of results per kind."""
@@ -206,9 +214,30 @@ class LatenessRun:
         return pd.DataFrame(self.outcomes, columns=RecordOutcome._fields)
 
 
-def window_start(event_time_ms: int, window_ms: int) -> int:
-    """Start of the tumbling window (aligned to epoch 0) that owns ``event_time_ms``."""
-    return event_time_ms - event_time_ms % window_ms
+def window_start(event_time_ms: int, window_ms: int, offset_ms: int = 0) -> int:
+    """Start of the tumbling window that owns ``event_time_ms``: windows of ``window_ms`` aligned to epoch 0, shifted
+    by ``offset_ms`` (Flink's ``TimeWindow.getWindowStartWithOffset``; Python's ``%`` is never negative)."""
+    return event_time_ms - (event_time_ms - offset_ms) % window_ms
+
+
+def _assigner(size: int, offset_ms: object,
+              assign: Callable[[int], int] | None) -> tuple[int, Callable[[int], int] | None]:
+    """The offset (validated) and ``assign`` wrapped so that each start it returns is checked to own its record
+    (``None`` without one: the engine then computes ``t - (t - offset) % size`` inline, its fast path)."""
+    offset = int(number("offset_ms", offset_ms, whole=True, unit="ms"))
+    if assign is None:
+        return offset, None
+    if not callable(assign):
+        raise LabError(f"assign={assign!r:.40}: give a function of the event time (ms) that returns its window's start")
+
+    def checked(t: int) -> int:
+        start = assign(t)
+        if isinstance(start, bool) or not isinstance(start, int) or not start <= t < start + size:
+            raise LabError(f"the window assigner put event time {t} in a window starting at {start!r:.40}; a window "
+                           f"of {size} ms starting there does not hold it (a window is [start, start + size))")
+        return start
+
+    return offset, checked
 
 
 def bounded_watermark(max_event_time_ms: int, watermark_delay_ms: int) -> int:
@@ -250,9 +279,16 @@ def run_windows(
     allowed_lateness_ms: int = 0,
     *,
     flush: bool = True,
+    offset_ms: int = 0,
+    assign: Callable[[int], int] | None = None,
 ) -> LatenessRun:
-    """Push records (in arrival order) through tumbling event-time windows; see the module docstring."""
+    """Push records (in arrival order) through tumbling event-time windows; see the module docstring.
+
+    ``offset_ms`` shifts the windows from epoch 0; ``assign(event_time_ms)``, a window assigner of your own,
+    returns a record's window start instead (a :class:`LabError` if that window does not hold the record).
+    """
     size, delay, lateness = check_window_params(window_ms, watermark_delay_ms, allowed_lateness_ms)
+    offset, start_of = _assigner(size, offset_ms, assign)
     last = size - 1  # offset of a window's last millisecond from its start
 
     wm = NO_WATERMARK
@@ -275,7 +311,7 @@ def run_windows(
     for i, rec in enumerate(records):
         t = rec[0]
         v = rec[1]
-        start = t - t % size
+        start = t - (t - offset) % size if start_of is None else start_of(t)
         end = start + size
         if start + last > wm:
             status = "on-time"
@@ -347,16 +383,21 @@ def run_windows(
         open_windows=open_windows,
         purges=purges,
         final_watermark_ms=wm,
+        offset_ms=offset,
+        assign=assign,
     )
 
 
-def recompute(records: Iterable[Record], window_ms: int) -> list[WindowTotal]:
-    """True per-window totals over the whole log, whatever the arrival order (what a replay from offset 0 gives)."""
+def recompute(records: Iterable[Record], window_ms: int, offset_ms: int = 0,
+              assign: Callable[[int], int] | None = None) -> list[WindowTotal]:
+    """True per-window totals over the whole log, whatever the arrival order (what a replay from offset 0 gives);
+    ``offset_ms`` and ``assign`` as in :func:`run_windows`."""
     window_ms = check_window_params(window_ms, 0, 0)[0]
+    offset, start_of = _assigner(window_ms, offset_ms, assign)
     values: dict[int, list[float]] = {}
     for rec in records:
         t = rec[0]
-        values.setdefault(t - t % window_ms, []).append(rec[1])
+        values.setdefault(t - (t - offset) % window_ms if start_of is None else start_of(t), []).append(rec[1])
     return [WindowTotal(s, s + window_ms, math.fsum(vs), len(vs)) for s, vs in sorted(values.items())]
 
 
@@ -364,7 +405,7 @@ def compare(run: LatenessRun, log: Iterable[Record] | None = None) -> list[Windo
     """Per window: first and final emitted totals, the true total, and what dropped records took away."""
     if log is None:
         log = [Record(o.event_time_ms, o.value, o.key) for o in run.outcomes]
-    truth = recompute(log, run.window_ms)
+    truth = recompute(log, run.window_ms, run.offset_ms, run.assign)
     first: dict[int, float] = {}
     final: dict[int, float] = {}
     emitted: dict[int, int] = {}
@@ -393,3 +434,33 @@ def compare(run: LatenessRun, log: Iterable[Record] | None = None) -> list[Windo
             )
         )
     return rows
+
+
+class EngineSpeed(NamedTuple):
+    """How long the engine takes over one list of records, best of several runs (milliseconds, Kafka aside)."""
+
+    records: int
+    streaming_ms: float
+    recompute_ms: float
+
+
+def _best_ms(fn: Callable[[], object], repeat: int) -> float:
+    """The fastest of ``repeat`` runs of ``fn``, in ms (the others were slowed by something else on the machine)."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times) * 1000
+
+
+def speed(records: Iterable[Record], window_ms: int, watermark_delay_ms: int, allowed_lateness_ms: int = 0,
+          repeat: int = 5) -> EngineSpeed:
+    """Time one streaming pass (:func:`run_windows`) and one :func:`recompute` over ``records``, best of ``repeat``."""
+    records = list(records)
+    repeat = int(number("repeat", repeat, low=1, whole=True))
+    return EngineSpeed(
+        len(records),
+        _best_ms(lambda: run_windows(records, window_ms, watermark_delay_ms, allowed_lateness_ms), repeat),
+        _best_ms(lambda: recompute(records, window_ms), repeat),
+    )

@@ -18,14 +18,21 @@ processes a record twice after a crash (at-least-once) writes the same id twice,
 can drop the repeat. The state is per key and all records of a key sit in one partition, so the alerts do not
 depend on how many consumers share the work (the tests check exactly that).
 
+A **rule of your own** plugs in beside the two (``AlertEngine(custom={"double-charge": rule})``): a function
+``rule(payment, state)`` that returns the alert's text, or ``None`` for no alert. ``state`` is a dict the engine
+keeps for that rule and that customer, empty at the customer's first payment and handed back with every later
+one, so the rule keeps its memory per key like the built-in rules. Its alerts have the id
+``<rule name>-<payment id>``.
+
 Everything here is pure: no Kafka. :mod:`kafkalab.processing.service` runs it inside a consumer group.
 """
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
 from ..errors import LabError
@@ -33,6 +40,10 @@ from ..validate import count, number
 
 MINUTE_MS = 60_000
 REQUIRED = {"payment_id": str, "customer_id": str, "merchant": str, "amount": (int, float), "ts_ms": int}
+BUILT_IN = ("velocity", "amount")
+
+#: A rule of your own: ``rule(payment, state)`` returns the alert's text, or ``None`` (see the module docstring).
+CustomRule = Callable[[dict, dict], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -59,12 +70,12 @@ class Alert:
     """One alert, as written (JSON) to the alerts topic, keyed by customer."""
 
     alert_id: str
-    rule: str  # "velocity" or "amount"
+    rule: str  # "velocity", "amount" or the name of a rule of your own
     customer_id: str
     payment_id: str  # the payment that raised it
     ts_ms: int  # its event time
-    value: float  # payments in the minute, or the amount
-    threshold: float  # the limit it went over
+    value: float  # payments in the minute, or the amount (a rule of your own: the amount)
+    threshold: float  # the limit it went over (a rule of your own has none: 0)
     detail: str
 
     def to_dict(self) -> dict:
@@ -112,18 +123,34 @@ class CustomerState:
 
     minutes: dict[int, int] = field(default_factory=dict)
     amounts: deque = field(default_factory=deque)
+    custom: dict[str, dict] = field(default_factory=dict)  # rule name -> that rule's own dict for this customer
+
+
+def check_custom_rules(custom: Mapping[str, CustomRule] | None) -> dict[str, CustomRule]:
+    """Rules of your own by name: lower-case names with hyphens (they start alert ids), functions as values."""
+    out = dict(custom or {})
+    for name, rule in out.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9-]*", name) or name in BUILT_IN:
+            raise LabError(f"custom rule name {name!r}: use lower-case letters, digits and hyphens, such as "
+                           f"'double-charge', and not {' or '.join(map(repr, BUILT_IN))}")
+        if not callable(rule):
+            raise LabError(f"custom rule {name!r} is a {type(rule).__name__}; give a function rule(payment, state)")
+    return out
 
 
 class AlertEngine:
-    """Applies :class:`Rules` to payments one at a time; state is per customer and starts empty."""
+    """Applies :class:`Rules` (and rules of your own, ``custom``) to payments one at a time; state is per customer
+    and starts empty."""
 
-    def __init__(self, rules: Rules = Rules()) -> None:
+    def __init__(self, rules: Rules = Rules(), custom: Mapping[str, CustomRule] | None = None) -> None:
         self.rules = rules
+        self.custom = check_custom_rules(custom)
         self.state: dict[str, CustomerState] = {}
         self.processed = 0
 
     def process(self, payment: Mapping) -> list[Alert]:
-        """The alerts (0, 1 or 2) that one payment raises, updating the customer's state."""
+        """The alerts that one payment raises (0 to 2, plus one per rule of your own), updating the customer's
+        state."""
         r = self.rules
         customer, pid, ts, amount = payment["customer_id"], payment["payment_id"], payment["ts_ms"], payment["amount"]
         st = self.state.setdefault(customer, CustomerState(amounts=deque(maxlen=r.history)))
@@ -148,6 +175,10 @@ class AlertEngine:
                                  f"{amount:.2f} EUR from {customer} is over {r.amount_factor:g} × their median "
                                  f"of {usual:.2f} EUR"))
         st.amounts.append(amount)
+        for name, rule in self.custom.items():
+            text = rule(payment, st.custom.setdefault(name, {}))
+            if text:
+                out.append(Alert(f"{name}-{pid}", name, customer, pid, ts, float(amount), 0.0, str(text)))
         return out
 
     def run(self, payments: Iterable[Mapping]) -> list[Alert]:

@@ -7,11 +7,12 @@ dead-letter topic with the reason, and the service carries on.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..io.clients import json_producer
 from ..io.read import read_to_end
-from .rules import Alert, AlertEngine, PoisonMessage, Rules, parse_payment
+from .rules import Alert, AlertEngine, CustomRule, PoisonMessage, Rules, check_custom_rules, parse_payment
 from .scaleout import GroupRun, run_group
 
 
@@ -22,9 +23,10 @@ class AlertWorker:
     producer, as it would in a process of its own.
     """
 
-    def __init__(self, name: str, alerts_topic: str, dlq_topic: str, rules: Rules = Rules(), logger=None) -> None:
+    def __init__(self, name: str, alerts_topic: str, dlq_topic: str, rules: Rules = Rules(), logger=None,
+                 custom: Mapping[str, CustomRule] | None = None) -> None:
         self.name = name
-        self.engine = AlertEngine(rules)
+        self.engine = AlertEngine(rules, custom)
         self.alerts_topic, self.dlq_topic = alerts_topic, dlq_topic
         self.producer = json_producer(linger_ms=20)
         self.alerts: list[Alert] = []
@@ -68,16 +70,20 @@ class ServiceRun:
 
 
 def run_service(payments_topic: str, alerts_topic: str, dlq_topic: str, members: int, group: str,
-                rules: Rules = Rules(), logger=None, timeout_s: float = 60) -> ServiceRun:
+                rules: Rules = Rules(), logger=None, timeout_s: float = 60,
+                custom: Mapping[str, CustomRule] | None = None) -> ServiceRun:
     """Run the service with ``members`` consumers in ``group`` until each has read its partitions to the end.
 
     The group is deleted first (a fresh start from offset 0) and settled before any record is processed, so a
-    partition never moves between members mid-run. Returns the work split and the alerts.
+    partition never moves between members mid-run. ``custom`` adds rules of your own (see
+    :mod:`kafkalab.processing.rules`); each member has its own engine, so its own state for them. An exception
+    in a rule stops the run and is raised here. Returns the work split and the alerts.
     """
+    custom = check_custom_rules(custom)
     workers: list[AlertWorker] = []
 
     def make(name: str) -> AlertWorker:
-        w = AlertWorker(name, alerts_topic, dlq_topic, rules, logger)
+        w = AlertWorker(name, alerts_topic, dlq_topic, rules, logger, custom)
         workers.append(w)
         return w
 

@@ -1,6 +1,6 @@
 """The sizing calculator as a figure and an interactive widget (no Kafka needed).
 
-Taught in Chapter 10: Calculating to consume real-time data. The arithmetic lives in :mod:`kafkalab.sizing`;
+Taught in Chapter 10, *Calculating partitions and consumers*. The arithmetic lives in :mod:`kafkalab.sizing`;
 this module only draws it and wires it to inputs. Live recomputation needs a running kernel (JupyterLab or
 Binder); the book shows the widget as it was last saved.
 """

@@ -23,6 +23,12 @@ def topics(topic):
             pass
 
 
+def same_merchant_again(payment, state):
+    """A rule of one's own, kept per customer by the service: the merchant of the customer's previous payment."""
+    previous, state["merchant"] = state.get("merchant"), payment["merchant"]
+    return "same merchant again" if previous == payment["merchant"] else None
+
+
 def test_two_members_raise_the_offline_alerts_and_route_poison(topics):
     stream = incident_stream(300)
     recreate_topic(topics["payments"], partitions=3)
@@ -36,11 +42,13 @@ def test_two_members_raise_the_offline_alerts_and_route_poison(topics):
     group = f"test-processing-{uuid.uuid4().hex[:6]}"
     rules = Rules(max_per_minute=5, amount_factor=6)
     try:
-        run = run_service(topics["payments"], topics["alerts"], topics["dlq"], members=2, group=group, rules=rules)
+        run = run_service(topics["payments"], topics["alerts"], topics["dlq"], members=2, group=group, rules=rules,
+                          custom={"same-merchant": same_merchant_again})
     finally:
         delete_group(group)
-    offline = sorted(AlertEngine(rules).run(stream), key=lambda a: a.alert_id)
-    assert offline, "the test needs some alerts"
+    offline = sorted(AlertEngine(rules, custom={"same-merchant": same_merchant_again}).run(stream),
+                     key=lambda a: a.alert_id)
+    assert {a.rule for a in offline} == {"velocity", "amount", "same-merchant"}, "the test needs alerts of each rule"
     assert [a.to_dict() for a in run.alerts] == [a.to_dict() for a in offline]
     assert [reason for _, _, reason in run.poison] == ["not JSON (JSONDecodeError)"]
     assert sorted(len(m.partitions) for m in run.group_run.members) == [1, 2]

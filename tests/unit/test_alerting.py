@@ -224,3 +224,52 @@ def test_first_per_id_drops_repeats_in_order():
     docs = [a.to_dict() for a in AlertEngine().run(incident_stream(900))]
     assert first_per_id(docs + docs[::-1] + docs) == docs
     assert first_per_id([]) == []
+
+
+# ---------------------------------------------------------------------------------------------- rules of your own
+def remembers_repeats(payment, state):
+    """A rule of one's own: the same amount as the customer's previous payment."""
+    previous = state.get("last")
+    state["last"] = payment["amount"]
+    return f"{payment['amount']} again" if previous == payment["amount"] else None
+
+
+def test_a_custom_rule_gets_each_customers_own_state_and_deterministic_ids():
+    stream = [pay(0, T0, 5.0, "C001"), pay(1, T0 + 1000, 5.0, "C002"), pay(2, T0 + 2000, 5.0, "C001"),
+              pay(3, T0 + 3000, 7.0, "C002")]
+    alerts = [a for a in AlertEngine(custom={"repeat": remembers_repeats}).run(stream) if a.rule == "repeat"]
+    assert [(a.alert_id, a.customer_id, a.detail, a.value, a.threshold) for a in alerts] == [
+        ("repeat-T0002", "C001", "5.0 again", 5.0, 0.0)]
+
+
+def same_merchant_again(payment, state):
+    """A rule of one's own: the customer pays the merchant of their previous payment again."""
+    previous, state["merchant"] = state.get("merchant"), payment["merchant"]
+    return "same merchant" if previous == payment["merchant"] else None
+
+
+def test_custom_rules_run_beside_the_built_in_ones_and_do_not_depend_on_the_split():
+    stream = incident_stream(300)
+    rules = {"repeat": same_merchant_again}
+    whole = AlertEngine(custom=rules).run(stream)
+    assert {a.rule for a in whole} >= {"velocity", "amount", "repeat"}
+    parts = {}
+    for p in stream:
+        parts.setdefault(partition_for(p["customer_id"], 3), []).append(p)
+    split = [a for part in parts.values() for a in AlertEngine(custom=rules).run(part)]
+    assert sorted(a.alert_id for a in split) == sorted(a.alert_id for a in whole)
+
+
+@pytest.mark.parametrize("custom", [{"Velocity": remembers_repeats}, {"amount": remembers_repeats},
+                                    {"double charge": remembers_repeats}, {"repeat": 3}])
+def test_bad_custom_rules_are_refused(custom):
+    with pytest.raises(LabError, match="custom rule"):
+        AlertEngine(custom=custom)
+
+
+def test_an_exception_in_a_custom_rule_reaches_the_caller():
+    def broken(payment, state):
+        return payment["shop"]
+
+    with pytest.raises(KeyError):
+        AlertEngine(custom={"broken": broken}).run([pay(0, T0)])

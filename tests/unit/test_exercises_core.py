@@ -386,9 +386,10 @@ def test_cli_progress_after_checks_and_reset(home, capsys, shown):
     sizing.network_out.check(12)
     assert cli.run_cli(["progress", "--chapter", "sizing"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    status = {line.split()[1]: line.split()[3] for line in lines[1:4]}
-    assert status == {"click_partitions": "not", "useful_consumers": "done", "network_out": "not"}
-    assert lines[4] == "1 of 3 exercises done"
+    status = {line.split()[1]: line.split()[3] for line in lines[1:5]}
+    assert status == {"click_partitions": "not", "useful_consumers": "done", "network_out": "not",
+                      "sized_topic": "not"}
+    assert lines[5] == "1 of 4 exercises done"
     assert cli.run_cli(["progress", "--reset"]) == 0
     assert capsys.readouterr().out.startswith("cleared 2 recorded exercise(s), 1 of them done, from ")
     assert cli.run_cli(["progress", "--reset"]) == 0

@@ -24,9 +24,11 @@ from kafkalab.lateness.engine import (
     compare,
     recompute,
     run_windows,
+    speed,
     window_start,
 )
 from kafkalab.lateness.generator import purchase_stream, suggest_start_ms
+from kafkalab.lateness.tables import DAY, HOUR, MINUTE, at, clock, readable
 
 
 def recs(*times: int, value: float = 1.0) -> list[Record]:
@@ -46,6 +48,53 @@ def statuses(run) -> list[str]:
 )
 def test_window_start_is_floor_aligned_to_epoch(t, start):
     assert window_start(t, 10) == start
+
+
+@pytest.mark.parametrize(
+    ("t", "offset", "start"), [(0, 3, -7), (2, 3, -7), (3, 3, 3), (12, 3, 3), (13, 3, 13), (5, -3, -3), (7, -3, 7),
+                               (-8, -3, -13), (25, 13, 23), (25, -27, 23)]
+)
+def test_an_offset_shifts_every_window_like_flink(t, offset, start):
+    assert window_start(t, 10, offset) == start
+    assert start <= t < start + 10
+
+
+def test_berlin_days_start_at_23_utc_with_an_offset_of_minus_one_hour():
+    assert window_start(at("2026-11-02 22:59:59.999"), DAY, -HOUR) == at("2026-11-01 23:00")
+    assert window_start(at("2026-11-02 23:00"), DAY, -HOUR) == at("2026-11-02 23:00")
+
+
+def test_run_windows_with_an_offset_is_run_windows_on_shifted_times():
+    stream = purchase_stream(300, seed=4, start_ms=1_000_000, mean_gap_ms=250, late_share=0.2, late_by_ms=5_000)
+    shifted = run_windows(stream, 10_000, 1_000, 2_000, offset_ms=3_000)
+    moved = run_windows([r._replace(event_time_ms=r.event_time_ms - 3_000) for r in stream], 10_000, 1_000, 2_000)
+    assert [o.status for o in shifted.outcomes] == [o.status for o in moved.outcomes]
+    assert [(r.window_start_ms - 3_000, r.total, r.count, r.kind) for r in shifted.results] == [
+        (r.window_start_ms, r.total, r.count, r.kind) for r in moved.results]
+    assert [w.window_start_ms % 10_000 for w in recompute(stream, 10_000, 3_000)] == [3_000] * len(
+        recompute(stream, 10_000, 3_000))
+    assert [c.window_start_ms for c in compare(shifted)] == [w.window_start_ms for w in recompute(stream, 10_000, 3_000)]
+
+
+def test_a_window_assigner_of_ones_own_replaces_the_rule():
+    stream = recs(1, 5, 12, 3, 25)
+    own = run_windows(stream, 10, 2, 5, assign=lambda t: t - (t - 4) % 10)
+    assert own.results == run_windows(stream, 10, 2, 5, offset_ms=4).results
+    assert own.assign is not None and compare(own) == compare(run_windows(stream, 10, 2, 5, offset_ms=4))
+    assert recompute(stream, 10, assign=lambda t: t - t % 10) == recompute(stream, 10)
+
+
+@pytest.mark.parametrize("assign", [lambda t: t - t % 10 + 10, lambda t: float(t - t % 10), lambda t: True])
+def test_a_window_assigner_must_return_a_start_that_holds_the_record(assign):
+    with pytest.raises(LabError, match="window assigner"):
+        run_windows(recs(1, 2), 10, 0, assign=assign)
+
+
+def test_bad_offsets_and_assigners_are_refused():
+    with pytest.raises(LabError, match="offset_ms"):
+        run_windows(recs(1), 10, 0, offset_ms=1.5)
+    with pytest.raises(LabError, match="assign"):
+        run_windows(recs(1), 10, 0, assign=42)
 
 
 def test_record_exactly_at_window_end_belongs_to_the_next_window():
@@ -469,3 +518,29 @@ def test_fast_engine_matches_the_reference_on_random_streams(seed):
     assert run.results == results
     assert run.purges == purges
     assert {o.status for o in run.outcomes} >= {"on-time"}
+
+
+# --- tables and timing ---------------------------------------------------------------------------------
+
+
+def test_at_and_clock_are_inverse_to_the_millisecond():
+    assert (MINUTE, HOUR, DAY) == (60_000, 3_600_000, 86_400_000)
+    assert at("2026-11-02 09:05") == 1_793_610_300_000
+    assert clock(at("2026-11-02 09:05") + HOUR - 1) == "Mon 10:04:59.999"
+    assert (clock(None), clock(float("nan")), clock(NO_WATERMARK), clock(END_OF_STREAM)) == (
+        "", "", "none yet", "end of stream")
+
+
+def test_readable_turns_every_ms_column_into_a_clock():
+    run = run_windows([Record(at("2026-11-02 09:05"), 2.5, "k")], HOUR, 0)
+    table = readable(run.results)
+    assert list(table.columns) == ["window_start", "window_end", "total", "count", "kind", "watermark", "arrival"]
+    assert table.loc[0, "window_start"] == "Mon 09:00:00.000" and table.loc[0, "watermark"] == "end of stream"
+    assert readable(run.outcomes_frame()).loc[0, "event_time"] == "Mon 09:05:00.000"
+
+
+def test_speed_times_both_passes():
+    timing = speed(recs(*range(100)), 10, 2, 5, repeat=2)
+    assert timing.records == 100 and timing.streaming_ms > 0 and timing.recompute_ms > 0
+    with pytest.raises(LabError, match="repeat"):
+        speed(recs(1), 10, 0, repeat=0)

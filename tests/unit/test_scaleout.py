@@ -1,7 +1,9 @@
-"""Kafka's range assignor, as Chapter 8's throughput measurement hands out partitions."""
+"""Kafka's range assignor, as Chapter 8's throughput measurement hands out partitions, and how the measurement keeps
+the best of its repeats."""
 import pytest
 
 from kafkalab.errors import LabError
+from kafkalab.processing import scaleout
 from kafkalab.processing.scaleout import Measurement, measurements_table, range_assignment
 
 
@@ -41,3 +43,36 @@ def test_speed_up_is_against_one_consumer_on_the_same_topic():
     assert table["records/s"].tolist() == [1000, 1500, 900]
     assert table["cores used"].tolist() == [0.9, 1.8, 0.0]
     assert table["records per CPU second"].tolist() == [1111, 833, 0]
+
+
+class FakePool:
+    """Stands in for the measuring processes: each pair reads nothing on its first run, ``later`` on the next."""
+
+    def __init__(self, later: int) -> None:
+        self.later, self.runs = later, {}
+
+    def __call__(self, size):
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def measure_one(self, topic, partitions, consumers, seconds):
+        n = self.runs[(partitions, consumers)] = self.runs.get((partitions, consumers), 0) + 1
+        records = 0 if n == 1 else self.later
+        return Measurement(partitions, consumers, min(partitions, consumers), records, seconds, 0.5)
+
+
+def test_a_run_that_read_nothing_loses_to_a_later_repeat(monkeypatch):
+    monkeypatch.setattr(scaleout, "WorkerPool", FakePool(later=1000))
+    measured = scaleout.measure({1: "t1", 2: "t2"}, consumer_counts=(1, 2), seconds=1.0, repeats=2)
+    assert [m.records for m in measured] == [1000] * 4
+
+
+def test_a_pair_that_never_read_anything_is_one_line(monkeypatch):
+    monkeypatch.setattr(scaleout, "WorkerPool", FakePool(later=0))
+    with pytest.raises(LabError, match="read no record of the 1-partition topic in 2 run"):
+        scaleout.measure({1: "t1"}, consumer_counts=(1,), seconds=1.0, repeats=2)

@@ -17,11 +17,14 @@ from kafkalab.sizing import (
     KiB,
     MiB,
     Workload,
+    consumer_perf_bytes_per_s,
     describe_totals,
     partitions_needed,
+    producer_perf_bytes_per_s,
     results_table,
     size_workload,
     size_workloads,
+    steps_table,
     totals,
 )
 
@@ -284,3 +287,40 @@ def test_results_are_frozen():
     r = size_workload(SEED_WORKLOADS[0])
     with pytest.raises(AttributeError):
         r.partitions = 5
+
+
+# --- the steps, written out, and the perf tools' output -------------------------------------------------------
+
+def test_steps_table_writes_out_the_notes_calculation():
+    steps = steps_table(size_workloads(SEED_WORKLOADS))
+    assert list(steps.columns) == ["topic", "step", "how", "result"]
+    real_time = steps[steps.topic == "real-time"].set_index("step")["result"].to_dict()
+    assert real_time == {"messages": "10,000 msg/s", "message size": "1 KB", "throughput T": "10 MB/s",
+                         "partitions": "10", "consumers per group": "10"}
+    peaked = steps_table([size_workload(Workload("orders", 4_000, 1.5 * KB, 2),
+                                        Assumptions(producer_bytes_per_s=2 * MB, consumer_bytes_per_s=1.2 * MB))])
+    row = peaked.set_index("step").loc["throughput T"]
+    assert row["how"] == "4,000 msg/s × 1.5 KB × peak 2" and row["result"] == "12 MB/s"
+    assert peaked.set_index("step").loc["partitions", "result"] == "10"
+
+
+PRODUCER_OUT = """10471 records sent, 2093.4 records/sec (2.00 MB/sec), 1.9 ms avg latency, 250.0 ms max latency.
+30000 records sent, 13297.9 records/sec (12.68 MB/sec), 246.24 ms avg latency, 583.00 ms max latency, 272 ms 50th, \
+476 ms 95th, 484 ms 99th, 489 ms 99.9th.
+"""
+CONSUMER_OUT = """start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, \
+fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+2026-11-25 18:40:46:082, 2026-11-25 18:40:46:876, 28.6102, 36.0330, 30000, 37783.3753, 556, 238, 120.2110, 126050.4202
+"""
+
+
+def test_perf_tool_output_becomes_decimal_bytes_per_second():
+    assert producer_perf_bytes_per_s(PRODUCER_OUT, 1000) == pytest.approx(13_297_900)
+    assert consumer_perf_bytes_per_s(CONSUMER_OUT, 1000) == pytest.approx(126_050_420.2)
+
+
+def test_perf_tool_output_without_a_summary_is_one_line():
+    with pytest.raises(LabError, match="no summary line"):
+        producer_perf_bytes_per_s("10471 records sent, 2093.4 records/sec (2.00 MB/sec)\n", 1000)
+    with pytest.raises(LabError, match="fetch.nMsg.sec"):
+        consumer_perf_bytes_per_s("WARN nothing consumed\n", 1000)
