@@ -1,4 +1,4 @@
-"""Flink SQL on the course topics through PyFlink (Chapter 6: Integrating data with Kafka Connect, querying with SQL).
+"""Flink SQL on the course topics through PyFlink (Chapter 7, Streaming SQL over changes).
 
 ksqlDB, the SQL engine the course notes name, is not available from any registry the course can install from;
 Flink SQL plays its part. PyFlink (``apache-flink`` in requirements.txt) runs every query on a local mini-cluster
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -114,6 +115,23 @@ def kafka_options(topic: str, *, bounded: bool = True, fmt: str = "json", extra:
     return f"WITH (\n{body}\n)"
 
 
+def events_table(name: str, topic: str, delay_s: int = 5) -> str:
+    """``CREATE TEMPORARY TABLE`` for the course's payment events (``data/connect/payments.jsonl``) in ``topic``:
+    the JSON fields as columns, event time ``ts`` from ``ts_ms``, a watermark ``delay_s`` behind the newest event
+    time emitted after every record, and a bounded read from the first record to the end offsets of now."""
+    return f"""CREATE TEMPORARY TABLE {name} (
+  payment_id  STRING,
+  customer_id STRING,
+  merchant    STRING,
+  `method`    STRING,
+  amount      DOUBLE,
+  currency    STRING,
+  ts_ms       BIGINT,
+  ts AS TO_TIMESTAMP_LTZ(ts_ms, 3),
+  WATERMARK FOR ts AS ts - INTERVAL '{int(delay_s)}' SECOND
+) {kafka_options(topic, extra={"scan.watermark.emit.strategy": "on-event"})}"""
+
+
 def _cancel_after(result, timeout_s: float, flag: dict) -> threading.Timer:
     def cancel():
         client = result.get_job_client()
@@ -190,6 +208,20 @@ def run(t_env, statement, timeout_s: float = TIMEOUT_S) -> None:
                 client.cancel()
             raise _timeout_error(timeout_s) from None
         raise
+
+
+def error_line(e: BaseException) -> str:
+    """Flink's own message for a query it refused, in one line: the Java exception's message (an ``Encountered
+    "method"`` parse error, a validation error …) without the Py4J wrapper, the parser's list of expected tokens or
+    the stack trace."""
+    text = str(e)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    java = next((ln[2:] for ln in lines if ln.startswith(": ")), lines[0] if lines else type(e).__name__)
+    java = re.sub(r"^(?:[a-z]+\.)+[A-Za-z]*(?:Exception|Error): ", "", java)
+    word = re.search(r'Encountered "([A-Za-z_]+)"', java)
+    if word and "Was expecting" in text:
+        java += f" ({word.group(1)} is a reserved word in Flink SQL: write it in backquotes, `{word.group(1)}`)"
+    return java[:400]
 
 
 def explain(t_env, sql: str, section: str = "== Optimized Physical Plan ==") -> str:
