@@ -52,7 +52,8 @@ def plugins(kind: str | None = None) -> list[str]:
     """Class names of the installed connector plugins; ``kind="transformation"`` etc. lists the other plugin types."""
     path = "/connector-plugins" if kind is None else "/connector-plugins?connectorsOnly=false"
     found = call("GET", path)
-    return sorted(p["class"] for p in found if kind is None or p["type"] == kind)
+    # one class may be listed once per plugin folder that ships it (Kafka's StringConverter, say): each name once
+    return sorted({p["class"] for p in found if kind is None or p["type"] == kind})
 
 
 # -- connectors
@@ -82,7 +83,8 @@ def validate(config: dict, name: str = "validate-only") -> list[str]:
     answer = call("PUT", f"/connector-plugins/{quote(str(cls), safe='')}/config/validate",
                   {"name": name, **{k: str(v) for k, v in config.items()}})
     values = [c.get("value") or {} for c in answer.get("configs", [])]
-    return [f"{v['name']}: {' '.join(v['errors'])}" for v in values if v.get("errors")]
+    # a plugin may report one problem twice (Debezium does for invalid numbers): each message once
+    return [f"{v['name']}: {' '.join(dict.fromkeys(v['errors']))}" for v in values if v.get("errors")]
 
 
 def check_config(config: dict, name: str = "validate-only") -> None:
