@@ -316,9 +316,9 @@ KEY_CHANGE_OPS = ["d", None, "c"]
         "does, and starts the new key as an insert does.",
     ],
     solution='''
-before = len(cdc.change_events(PAYMENTS_TOPIC))
+before = len(cdc.change_events(payments_topic))
 cdc.execute("UPDATE shop.payments SET id = 60 WHERE id = 6")
-events = cdc.wait_for_events(PAYMENTS_TOPIC, lambda ev: any(e["op"] == "c" and e["after"]["id"] == 60
+events = cdc.wait_for_events(payments_topic, lambda ev: any(e["op"] == "c" and e["after"]["id"] == 60
                                                             for e in ev[before:]), "the events of the key change")
 key_change_ops = [e["op"] for e in events[before:]]
 print(key_change_ops)
