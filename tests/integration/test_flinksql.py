@@ -167,3 +167,24 @@ def test_exercise_data_agree_with_the_file():
     assert len(rows) == 200
     assert sum(streaming_sql.window_counts_expected().values()) == 200
     assert streaming_sql.first_firing_record(streaming_sql.EXERCISE_WINDOW_END_MS, 5_000) == "P00044"
+
+
+def test_every_job_runs_on_one_session_cluster_with_the_connector_on_the_class_path(t_env, topic):
+    """One mini-cluster per process (a new one per job would load Flink's RPC system again each time, for good), and
+    the Kafka connector in the JVM's lib/ folder rather than shipped with each job."""
+    from kafkalab.io import http
+
+    fill(topic, payments(3))
+    payments_table(t_env, "p_session", topic)
+    host, port = flinksql.session_cluster()
+    assert host == "127.0.0.1" and flinksql.session_cluster() == (host, port)
+    def finished() -> int:
+        jobs = http.call("GET", f"http://{host}:{port}/jobs/overview", service="Flink")["jobs"]
+        return sum(j["state"] == "FINISHED" for j in jobs)
+
+    before = finished()
+    for _ in range(2):
+        assert len(flinksql.collect(t_env, "SELECT payment_id FROM p_session")) == 3
+    assert finished() == before + 2
+    assert t_env.get_config().get("pipeline.jars", "") == ""
+    assert (flinksql.lib_dir(flinksql.connector_jar()) / flinksql.connector_jar().name).exists()
