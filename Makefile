@@ -11,7 +11,7 @@ help:
 	@echo "make up | down | status | doctor    run or inspect the local cluster (BROKERS=3 for three)"
 	@echo "make notebooks    re-run every notebook in place (refreshes stored outputs); three-broker chapters on a cluster of their own"
 	@echo "make book    build the book from the stored outputs into _build/html"
-	@echo "make bench   benchmarks: cold start, client throughput vs Kafka's perf tools, nbval times (bench/results.json)"
+	@echo "make bench   benchmarks: cold start, client throughput vs Kafka's perf tools, commit-to-sink latency, nbval times (bench/results.json)"
 
 setup:
 	@bash tools/setup.sh

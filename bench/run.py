@@ -30,7 +30,7 @@ BENCH_BASE = int(os.environ.get("KAFKALAB_BENCH_BASE") or portrange.claim())
 BENCH_PORT = BENCH_BASE + PORT_OFFSETS["broker"]
 BOOTSTRAP = f"127.0.0.1:{BENCH_PORT}"
 RESULTS = REPO / "bench" / "results.json"
-PARTS = ("cold_start", "throughput", "widgets", "lateness", "notebooks", "setup")
+PARTS = ("cold_start", "throughput", "widgets", "lateness", "cdc", "notebooks", "setup")
 
 GOALS = {  # what we aim for (issue "Benchmarks"); a figure below its goal is reported, never hidden
     "launcher_overhead": ("embedded start / bare java start", "<=", 1.20),
@@ -512,6 +512,9 @@ def report(results: dict) -> str:
         if isinstance(w, dict) and "median_ms" in w:
             lines.append(f"  widget {name:24} median {w['median_ms']:>7} ms, max {w['max_ms']:>7} ms "
                          f"over {w['changes']} changes")
+    from bench import cdc
+
+    lines += cdc.report_lines(results.get("cdc", {}))
     for name, t in results.get("notebooks", {}).get("per_notebook", {}).items():
         lines.append(f"  nbval {name:32} {t['seconds']:>7} s {'' if t['passed'] else ' (FAILED)'}")
     return "\n".join(lines)
@@ -519,7 +522,8 @@ def report(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    p.add_argument("--only", nargs="*", default=["cold_start", "throughput", "widgets", "lateness", "notebooks"],
+    p.add_argument("--only", nargs="*",
+                   default=["cold_start", "throughput", "widgets", "lateness", "cdc", "notebooks"],
                    choices=PARTS, metavar="PART", help=f"which benchmarks: {' '.join(PARTS)}")
     p.add_argument("--records", type=int, default=200_000, help="records for Kafka's perf tools")
     p.add_argument("--client-records", type=int, default=50_000, help="records for the Python clients")
@@ -559,6 +563,16 @@ def main(argv: list[str] | None = None) -> int:
             print("late-data engine ...", flush=True)
             stamp("lateness")
             results["lateness"] = lateness()
+        if "cdc" in args.only:
+            print("commit-to-sink latency (PostgreSQL, Connect, Flink) ...", flush=True)
+            _bench_broker(env)
+            res = _lab(env, "up", "-q", "--with", "postgres,connect")
+            if res.returncode != 0:
+                raise SystemExit(res.stderr)
+            stamp("cdc")
+            from bench import cdc
+
+            results["cdc"] = cdc.measure()
         if "setup" in args.only:
             print("setup (fresh clone) ...", flush=True)
             stamp("setup")

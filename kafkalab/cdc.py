@@ -1,5 +1,5 @@
 """A database in and out of Kafka: change data capture from PostgreSQL with Debezium, the JDBC sink back into
-PostgreSQL, and Flink SQL over the changes (the Connect chapter).
+PostgreSQL (Chapter 6, Kafka Connect), and Flink SQL over the changes (Chapter 7, Streaming SQL).
 
 The path, end to end::
 
@@ -15,11 +15,15 @@ travels in every record (several times the payload). Avro through the course's r
 Confluent's AvroConverter is not on Maven Central, and Apicurio's converter frames records its own way by default,
 which confluent-kafka and Flink's ``avro-confluent`` format do not read without extra configuration.
 
-**Re-runs.** Everything a run creates carries a run id (:func:`new_run_id`): connector names, the topic prefix, the
-replication slot and the publication. A slot is a bookmark in the database's write-ahead log that PostgreSQL keeps
-until its reader confirms progress; ``slot.drop.on.stop=true`` removes it when the connector stops, and
-:func:`drop_stale_slots` (called before each new source) removes course slots that a killed run left behind and that
-no connector known to Connect names, so they neither block nor pile up.
+**Re-runs.** Everything a run creates carries a run id: connector names, the topic prefix, the replication slot and
+the publication. Tests and benchmarks take a new one each time (:func:`new_run_id`); a chapter passes a fixed one
+(``run="connect"``) so that its names and outputs read the same on every run, and :func:`create_source` and
+:func:`create_sink` *reset* what an earlier run under the same id left: the connector, its stored offsets (a source
+with old offsets would skip its snapshot, a sink with old committed offsets would skip records), its topics, its slot
+and its publication. A slot is a bookmark in the database's write-ahead log that PostgreSQL keeps until its reader
+confirms progress; ``slot.drop.on.stop=true`` removes it when the connector stops, and :func:`drop_stale_slots`
+(called before each new source) removes course slots that a killed run left behind and that no connector known to
+Connect names, so they neither block nor pile up.
 """
 from __future__ import annotations
 
@@ -264,22 +268,32 @@ def source_config(source: Source, decimals: str = "double", extra: dict | None =
     }
 
 
+def _start_fresh(name: str, cfg: dict, timeout_s: float) -> None:
+    """Create connector ``name`` STOPPED, delete any offsets an earlier connector of that name stored, then start it
+    and wait until its task runs (a FAILED one raises one line with the cause)."""
+    connect.fresh(name, cfg, state="STOPPED", timeout_s=timeout_s)
+    connect.resume(name)
+    wait_running(name, timeout_s)
+
+
 def create_source(tables: list[str], run: str | None = None, decimals: str = "double", timeout_s: float = 90,
                   config: dict | None = None) -> Source:
-    """Capture ``tables`` (``schema.table``) with a new Debezium source; returns once its slot exists, so every
-    change committed from then on reaches Kafka (after the snapshot of the rows already there).
+    """Capture ``tables`` (``schema.table``) with a Debezium source; returns once its slot exists, so every change
+    committed from then on reaches Kafka (after the snapshot of the rows already there).
 
-    Sets ``REPLICA IDENTITY FULL`` on each table, drops stale course slots, validates the config through Connect
-    (one line naming each invalid setting) and reports a failed task in one line with its cause.
+    A source of the same ``run`` is reset first (connector, slot, publication and topics removed, stored offsets
+    deleted), so a fixed run id gives the same snapshot and events on every run. Sets ``REPLICA IDENTITY FULL`` on
+    each table, drops stale course slots, validates the config through Connect (one line naming each invalid
+    setting) and reports a failed task in one line with its cause.
     """
     source = Source(run or new_run_id(), tuple(tables))
+    cfg = source_config(source, decimals, config)
+    connect.check_config(cfg, source.name)
+    drop_source(source)  # what an earlier run under this id left (nothing for a new id)
     for table in tables:
         replica_identity_full(table)
     drop_stale_slots()
-    cfg = source_config(source, decimals, config)
-    connect.check_config(cfg, source.name)
-    connect.create(source.name, cfg)
-    wait_running(source.name, timeout_s)
+    _start_fresh(source.name, cfg, timeout_s)
 
     def slot_ready():
         problem = connect.failure(source.name)
@@ -293,7 +307,8 @@ def create_source(tables: list[str], run: str | None = None, decimals: str = "do
 
 
 def drop_source(source: Source, topics: bool = True) -> None:
-    """Delete the source connector, its slot (if it outlived the connector), its publication and its topics."""
+    """Delete the source connector, its slot (if it outlived the connector), its publication and its topics (each
+    only if it exists). Its offsets stay in Connect's offsets topic: :func:`create_source` deletes them."""
     connect.delete(source.name)
 
     def slot_gone_or_idle():
@@ -395,18 +410,24 @@ class Sink:
     dlq: str | None = None
 
 
+def jdbc_connection() -> dict:
+    """The JDBC sink's connection settings for the course database (URL, user, password)."""
+    return {
+        "connection.url": f"jdbc:postgresql://{HOST}:{settings().postgres_port}/{DATABASE}",
+        "connection.username": USER,
+        "connection.password": PASSWORD,
+    }
+
+
 def sink_config(topics: list[str], table: str, dlq: str | None = None, evolve: bool = True,
                 extra: dict | None = None) -> dict:
     """The Debezium JDBC sink's configuration: upsert by the record key, delete on a delete event or tombstone,
     create or widen the table (``evolve``), and send records it cannot convert to ``dlq`` with the error in headers."""
-    pg = settings()
     cfg = {
         "connector.class": DEBEZIUM_JDBC_SINK,
         "tasks.max": "1",
         "topics": ",".join(topics),
-        "connection.url": f"jdbc:postgresql://{HOST}:{pg.postgres_port}/{DATABASE}",
-        "connection.username": USER,
-        "connection.password": PASSWORD,
+        **jdbc_connection(),
         # the table's primary key is the record key; a record whose key exists updates that row
         "insert.mode": "upsert",
         "primary.key.mode": "record_key",
@@ -436,13 +457,18 @@ def sink_config(topics: list[str], table: str, dlq: str | None = None, evolve: b
 
 def create_sink(topics: list[str], table: str, run: str | None = None, dlq: bool = True, evolve: bool = True,
                 timeout_s: float = 90, config: dict | None = None) -> Sink:
-    """Start a JDBC sink from ``topics`` into ``table`` (``schema.table``); returns once its task runs."""
+    """Start a JDBC sink from ``topics`` into ``table`` (``schema.table``); returns once its task runs.
+
+    A sink of the same ``run`` is reset first: connector deleted, its committed offsets deleted (it reads its topics
+    from the start again) and its dead-letter topic emptied."""
     run = run or new_run_id()
     sink = Sink(f"cdc-sink-{run}", tuple(topics), table, f"cdc-{run}-dlq" if dlq else None)
     cfg = sink_config(list(topics), table, sink.dlq, evolve, config)
     connect.check_config(cfg, sink.name)
-    connect.create(sink.name, cfg)
-    wait_running(sink.name, timeout_s)
+    connect.delete(sink.name)  # fresh() would too; the dead-letter topic goes only once nothing writes to it
+    if sink.dlq:
+        _delete_topics([sink.dlq])
+    _start_fresh(sink.name, cfg, timeout_s)
     return sink
 
 
@@ -481,12 +507,12 @@ def _delete_topics(topics: list[str]) -> None:
 
 
 # ------------------------------------------------------------------------------ Flink SQL over the change topics
-def changelog_options(topic: str) -> str:
+def changelog_options(topic: str, bounded: bool = False) -> str:
     """The ``WITH`` clause of a Flink table that reads a Debezium topic as a changelog (inserts, updates with their
-    before image, deletes), from its first record, without end."""
+    before image, deletes), from its first record, without end (``bounded``: up to the end it has now)."""
     from .flinksql import kafka_options
 
-    return kafka_options(topic, bounded=False, fmt="debezium-json",
+    return kafka_options(topic, bounded=bounded, fmt="debezium-json",
                          extra={"debezium-json.schema-include": "true"})
 
 
@@ -683,6 +709,31 @@ def latency_replica(n: int = 50, gap_s: float = 0.05) -> Latency:
         drop_schema(schema)
 
 
+def revenue_latency(schema: str, target: str, n: int = 10, gap_s: float = 0.05, first_id: int = 100_000,
+                    country: str = "UK") -> Latency:
+    """Commit-to-row latency through a running revenue pipeline (source ``schema``, sink table ``target``): ``n``
+    payments of 1.00 by a customer in ``country`` (ids ``first_id``, ``first_id + 1`` …), one transaction each; the
+    sink row's payment count shows which have landed."""
+    from psycopg import sql
+
+    where = sql.SQL("SELECT payments FROM {} WHERE country = %s").format(_table(target))
+    found = rows(where, (country,))
+    if not found:
+        raise LabError(f"{target} has no row for {country}: start the revenue pipeline and wait for its first rows")
+    (base,) = found.pop()
+    customer = next((c[0] for c in CUSTOMERS if c[2] == country), None)
+    if customer is None:
+        raise LabError(f"no customer of the shop lives in {country}; choose one of "
+                       f"{sorted({c[2] for c in CUSTOMERS})}")
+    insert = sql.SQL("INSERT INTO {} VALUES (%s, %s, 1.00)").format(_table(f"{schema}.payments"))
+
+    def landed() -> set[int]:
+        now = rows(where, (country,))
+        return set(range(now.pop()[0] - base)) if now else set()
+
+    return commit_to_sink(lambda i: execute(insert, (first_id + i, customer)), landed, n, gap_s)
+
+
 def latency_flink(n: int = 50, gap_s: float = 0.05, t_env=None) -> Latency:
     """Commit-to-row latency of the whole path: a payment committed -> Debezium -> Kafka -> Flink SQL (join with
     customers, revenue per country) -> Kafka -> JDBC sink -> the revenue table. Each of ``n`` payments (one
@@ -702,15 +753,7 @@ def latency_flink(n: int = 50, gap_s: float = 0.05, t_env=None) -> Latency:
         job = start_job(t_env or table_env(), revenue_statements(source, schema, out_topic))
         wait_until_same(f"SELECT country, revenue, payments FROM {target}",
                         REVENUE_SOURCE_SQL.format(schema=schema), what="the first revenue rows")
-        (base,) = rows(f"SELECT payments FROM {target} WHERE country = 'UK'").pop()
-        uk = next(c[0] for c in CUSTOMERS if c[2] == "UK")
-
-        def landed() -> set[int]:
-            found = rows(f"SELECT payments FROM {target} WHERE country = 'UK'")
-            return set(range(found.pop()[0] - base)) if found else set()
-
-        return commit_to_sink(lambda i: execute(f"INSERT INTO {schema}.payments VALUES (%s, %s, 1.00)",
-                                                (100_000 + i, uk)), landed, n, gap_s)
+        return revenue_latency(schema, target, n, gap_s)
     finally:
         if job is not None:
             stop_job(job)

@@ -1,18 +1,17 @@
-"""Kafka Connect's REST API in small functions (Chapter 6: Integrating data with Kafka Connect, querying with SQL).
+"""Kafka Connect's REST API in small functions (Chapter 6, Kafka Connect).
 
-A Connect worker has no client library: everything (create, list, status, pause, resume, stop, delete, offsets)
-is an HTTP call to its REST API, port 8083 by default. Each function here is one or two such calls, named after
-what it does; a refused call raises :class:`~kafkalab.errors.LabError` carrying Connect's own message.
+A Connect worker has no client library: everything (create, list, status, validate, pause, resume, stop, restart,
+delete, offsets) is an HTTP call to its REST API, port 8083 by default. Each function here is one or two such calls,
+named after what it does; a refused call raises :class:`~kafkalab.errors.LabError` carrying Connect's own message.
 
-Re-runs: a source connector stores how far it has read (for a file: the byte position) in the worker's offsets
-topic under the *connector's name*, and a sink connector commits consumer-group offsets. Both survive deleting
-the connector, so a connector created again under the same name carries on where the old one stopped and, for
-an unchanged file, copies nothing. :func:`fresh` creates a connector stopped, wipes its offsets with
-``DELETE /connectors/<name>/offsets`` (Kafka 3.6+; the connector must be STOPPED) and only then starts it.
+Re-runs: a source connector stores how far it has read (for Debezium: a position in the database's write-ahead log)
+in the worker's offsets topic under the *connector's name*, and a sink connector commits consumer-group offsets.
+Both survive deleting the connector, so a connector created again under the same name carries on where the old one
+stopped. :func:`fresh` creates a connector stopped, wipes its offsets with ``DELETE /connectors/<name>/offsets``
+(Kafka 3.6+; the connector must be STOPPED) and only then starts it.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import quote
 
 from .errors import LabError
@@ -20,8 +19,6 @@ from .io import http
 from .io.read import read_to_end
 from .wait import wait_until
 
-FILE_SOURCE = "org.apache.kafka.connect.file.FileStreamSourceConnector"
-FILE_SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector"
 JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
 STRING_CONVERTER = "org.apache.kafka.connect.storage.StringConverter"
 #: Target states a connector can be created in or moved to.
@@ -55,7 +52,8 @@ def plugins(kind: str | None = None) -> list[str]:
     """Class names of the installed connector plugins; ``kind="transformation"`` etc. lists the other plugin types."""
     path = "/connector-plugins" if kind is None else "/connector-plugins?connectorsOnly=false"
     found = call("GET", path)
-    return sorted(p["class"] for p in found if kind is None or p["type"] == kind)
+    # one class may be listed once per plugin folder that ships it (Kafka's StringConverter, say): each name once
+    return sorted({p["class"] for p in found if kind is None or p["type"] == kind})
 
 
 # -- connectors
@@ -85,7 +83,8 @@ def validate(config: dict, name: str = "validate-only") -> list[str]:
     answer = call("PUT", f"/connector-plugins/{quote(str(cls), safe='')}/config/validate",
                   {"name": name, **{k: str(v) for k, v in config.items()}})
     values = [c.get("value") or {} for c in answer.get("configs", [])]
-    return [f"{v['name']}: {' '.join(v['errors'])}" for v in values if v.get("errors")]
+    # a plugin may report one problem twice (Debezium does for invalid numbers): each message once
+    return [f"{v['name']}: {' '.join(dict.fromkeys(v['errors']))}" for v in values if v.get("errors")]
 
 
 def check_config(config: dict, name: str = "validate-only") -> None:
@@ -167,22 +166,10 @@ def delete(name: str, missing_ok: bool = True) -> bool:
 
 # -- offsets
 def offsets(name: str) -> list[dict]:
-    """The connector's offsets (``GET .../offsets``): for a file source, ``{"position": bytes read}`` per file."""
+    """The connector's offsets (``GET .../offsets``): a list of ``{"partition": …, "offset": …}``; for Debezium's
+    PostgreSQL source the partition is ``{"server": <topic.prefix>}`` and the offset a position in the WAL (``lsn``);
+    for a sink, the consumer group's committed offset per topic partition."""
     return call("GET", _path(name, "/offsets"))["offsets"]
-
-
-def file_positions(name: str, relative_to: str | Path | None = None) -> dict[str, int]:
-    """A file source's offsets as {file: bytes read}; file names relative to ``relative_to`` when given."""
-    out = {}
-    for entry in offsets(name):
-        filename = entry.get("partition", {}).get("filename", "?")
-        if relative_to is not None:
-            try:
-                filename = str(Path(filename).relative_to(relative_to))
-            except ValueError:
-                pass
-        out[filename] = int(entry.get("offset", {}).get("position", 0))
-    return out
 
 
 def reset_offsets(name: str, timeout_s: float = 30) -> str:
@@ -267,36 +254,6 @@ def fresh(name: str, config: dict, state: str = "RUNNING", timeout_s: float = 30
     else:
         resume(name)
     return wait_for(name, state, timeout_s)
-
-
-def wait_for_source_position(name: str, path: str | Path, timeout_s: float = 30) -> int:
-    """Wait until a file source's committed offset (its byte position) reaches the size of ``path``."""
-    size = Path(path).stat().st_size
-    seen = {"position": 0}
-
-    def reached() -> tuple[int] | None:  # a tuple: position 0 (an empty file) is an answer too
-        for entry in offsets(name):
-            seen["position"] = int(entry.get("offset", {}).get("position", 0))
-        return (seen["position"],) if seen["position"] >= size else None
-
-    return wait_until(reached, timeout_s=timeout_s, interval_s=0.3,
-                      what=f"{name} committing position {size} (the file's size)",
-                      last_seen=lambda: f"position {seen['position']}; {summary(name)}")[0]
-
-
-def wait_for_lines(path: str | Path, n: int, timeout_s: float = 30) -> list[str]:
-    """Wait until the text file at ``path`` (a file sink's output) has at least ``n`` lines; return them."""
-    path = Path(path)
-    lines: list[str] = []
-
-    def enough() -> tuple[list[str]] | None:  # a tuple: no lines at all is an answer when n is 0
-        if not path.exists():
-            return None
-        lines[:] = path.read_text().splitlines()
-        return (list(lines),) if len(lines) >= n else None
-
-    return wait_until(enough, timeout_s=timeout_s, interval_s=0.3, what=f"{n} lines in {path}",
-                      last_seen=lambda: f"{len(lines)} lines", fix="is the sink RUNNING?")[0]
 
 
 def read_values(topic: str, limit: int | None = None, timeout_s: float = 15) -> list[str]:

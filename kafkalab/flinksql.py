@@ -1,10 +1,10 @@
-"""Flink SQL on the course topics through PyFlink (Chapter 6: Integrating data with Kafka Connect, querying with SQL).
+"""Flink SQL on the course topics through PyFlink (Chapter 7, Streaming SQL over changes).
 
 ksqlDB, the SQL engine the course notes name, is not available from any registry the course can install from;
 Flink SQL plays its part. PyFlink (``apache-flink`` in requirements.txt) runs every query on a local mini-cluster
 inside one JVM that it starts next to Python. Flink's Kafka connector is not in that wheel: it is the shaded jar
-``flink-sql-connector-kafka`` that Maven resolves (the ``flink`` profile of ``kafkalab/cluster/jvm/pom.xml``) and
-:func:`table_env` hands to Flink through ``pipeline.jars``.
+``flink-sql-connector-kafka`` that Maven resolves (the ``flink`` profile of ``kafkalab/cluster/jvm/pom.xml``), and
+:func:`table_env` puts it in the JVM's ``lib/`` folder, as a Flink cluster would have it (see :func:`lib_dir`).
 
 Repeatable results, run after run, come from four choices the chapter explains:
 
@@ -22,16 +22,18 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from pathlib import Path
 
-from .config import bootstrap_servers, settings
+from .config import HOST, bootstrap_servers, settings
 from .errors import LabError
 
 #: Java versions Flink 2.2 supports; the gateway JVM is started with the first one found.
 FLINK_JAVA = (17, 21, 11)
-#: Heap of the JVM that runs the mini-cluster (PyFlink's default is a quarter of the machine's memory).
-HEAP = os.environ.get("KAFKALAB_FLINK_HEAP", "512m")
+#: Heap of the JVM that runs the mini-cluster (PyFlink's default is a quarter of the machine's memory). The course's
+#: jobs keep little state: after a full GC its live heap was ~60 MB in the streaming SQL chapter.
+HEAP = os.environ.get("KAFKALAB_FLINK_HEAP", "256m")
 #: How long a query may run before :func:`collect` and :func:`run` cancel it.
 TIMEOUT_S = 120
 
@@ -63,37 +65,118 @@ def _java_home() -> str:
                    f"Install a JDK 17 (apt-get install openjdk-17-jre-headless) or set JAVA_HOME to one")
 
 
-def _prepare_gateway_env() -> None:
+def lib_dir(jar: Path) -> Path:
+    """A Flink ``lib/`` folder for PyFlink's JVM: links to the wheel's own jars plus ``jar`` (the Kafka connector).
+
+    With the connector on the JVM's class path its classes are loaded once. Handed to each job through
+    ``pipeline.jars`` instead, every job loaded the whole shaded Kafka client again into a class loader of its own,
+    and the JVM kept them: in the streaming SQL chapter (a dozen jobs) its metaspace reached ~270 MB. The folder is
+    named after what it links to, so a changed wheel or jar gets a new one; made once, safely when two processes
+    race (each builds a private folder and the first rename wins).
+    """
+    import hashlib
+
+    import pyflink
+
+    wheel_lib = Path(pyflink.__file__).resolve().parent / "lib"
+    jars = sorted(wheel_lib.glob("*.jar")) + [jar.resolve()]
+    stamp = hashlib.sha256("\n".join(map(str, jars)).encode()).hexdigest()[:12]
+    target = settings().home / "flink-lib" / stamp
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{stamp}.{os.getpid()}.tmp"
+    tmp.mkdir(exist_ok=True)
+    for j in jars:
+        link = tmp / j.name
+        if not link.exists():
+            link.symlink_to(j)
+    try:
+        tmp.rename(target)
+    except OSError:  # another process made it first
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _prepare_gateway_env(jar: Path) -> None:
     """Environment for the JVM PyFlink starts (read once, when the first TableEnvironment is created)."""
     os.environ["JAVA_HOME"] = _java_home()
+    import pyflink
+
+    wheel = Path(pyflink.__file__).resolve().parent
+    # PyFlink takes its lib/ from FLINK_LIB_DIR, but overwrites that with the wheel's own unless FLINK_HOME is set
+    os.environ.setdefault("FLINK_HOME", str(wheel))
+    if Path(os.environ.get("FLINK_LIB_DIR", wheel / "lib")).resolve() == wheel / "lib":
+        os.environ["FLINK_LIB_DIR"] = str(lib_dir(jar))
     log_dir = settings().log_dir / "flink"
     log_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("FLINK_LOG_DIR", str(log_dir))  # not inside the venv's site-packages
-    os.environ.setdefault("JVM_ARGS", f"-Xmx{HEAP} -XX:+UseSerialGC")
+    # The serial collector and only the first-tier JIT compiler: the course's jobs are small and short, and C2's
+    # compiler threads and code cache cost memory and CPU. With both, the JVM peaked at ~400 MB (PSS) in the streaming
+    # SQL chapter, ~470 MB with C2 and a 320 MB heap.
+    os.environ.setdefault("JVM_ARGS", f"-Xmx{HEAP} -XX:+UseSerialGC -XX:TieredStopAtLevel=1")
     # apache-beam (a PyFlink dependency) warns about optional cloud file systems it cannot load
     logging.getLogger("apache_beam").setLevel(logging.ERROR)
 
 
-def table_env(parallelism: int = 1, timezone: str = "UTC"):
-    """A streaming ``TableEnvironment`` with the Kafka connector jar, ``parallelism`` and a fixed session time zone.
+#: Task slots of the session mini-cluster: how many jobs of parallelism 1 run at once (a continuous job, the
+#: chapter's queries and an exercise's check).
+SLOTS = 4
+_SESSION: list = []  # (host, port) of this process's session mini-cluster, started by the first table_env()
+_SESSION_LOCK = threading.Lock()
 
-    The first call starts PyFlink's JVM (a few seconds); every query then runs on a fresh local mini-cluster.
+
+def session_cluster() -> tuple[str, int]:
+    """The REST address of a Flink mini-cluster that runs every job of this Python process, started on first use.
+
+    PyFlink's default local execution starts a new mini-cluster for each job, and each one loads Flink's RPC system
+    (Pekko and Scala, ~1,800 classes) into a class loader of its own that the JVM never unloads: a dozen queries
+    grew the JVM's metaspace to ~270 MB. One session cluster, started here in PyFlink's JVM and reached on its REST
+    port (on 127.0.0.1, a free port), loads it once; jobs also start faster.
+    """
+    with _SESSION_LOCK:
+        if not _SESSION:
+            from pyflink.java_gateway import get_gateway
+
+            jvm = get_gateway().jvm
+            conf = jvm.org.apache.flink.configuration.Configuration()
+            for key, value in {
+                "rest.address": HOST, "rest.bind-address": HOST, "rest.bind-port": "0",
+                # Network buffers between operators: 64 MB of direct memory by default; the course's jobs
+                # (parallelism 1-2, a few exchanges) need a fraction of 16 MB.
+                "taskmanager.memory.network.min": "16mb", "taskmanager.memory.network.max": "16mb",
+            }.items():
+                conf.setString(key, value)
+            mini = jvm.org.apache.flink.runtime.minicluster
+            cluster = mini.MiniCluster(mini.MiniClusterConfiguration.Builder().setConfiguration(conf)
+                                       .setNumTaskManagers(1).setNumSlotsPerTaskManager(SLOTS).build())
+            cluster.start()
+            uri = cluster.getRestAddress().get()
+            _SESSION.append((uri.getHost(), uri.getPort()))
+        return _SESSION[0]
+
+
+def table_env(parallelism: int = 1, timezone: str = "UTC"):
+    """A streaming ``TableEnvironment`` with the Kafka connector, ``parallelism`` and a fixed session time zone.
+
+    The first call starts PyFlink's JVM and the session mini-cluster (several seconds); every query then runs as a
+    job on that cluster (:func:`session_cluster`).
     """
     jar = connector_jar()
-    _prepare_gateway_env()
+    _prepare_gateway_env(jar)
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    host, port = session_cluster()
     conf = t_env.get_config()
-    conf.set("pipeline.jars", jar.as_uri())
+    conf.set("execution.target", "remote")
+    conf.set("rest.address", host)
+    conf.set("rest.port", str(port))
     conf.set("parallelism.default", str(parallelism))
     conf.set("table.local-time-zone", timezone)  # TIMESTAMP_LTZ values print in this zone
     conf.set("pipeline.name", "kafkalab")
-    # Network buffers between operators: the local mini-cluster reserves 64 MB of direct memory for them by default;
-    # the course's jobs (parallelism 1-2, a few exchanges) need a fraction of 16 MB. Measured on the CDC pipeline
-    # (join + GROUP BY): the gateway JVM's resident memory went from ~430 to ~380 MB.
-    conf.set("taskmanager.memory.network.min", "16mb")
-    conf.set("taskmanager.memory.network.max", "16mb")
     return t_env
 
 
@@ -112,6 +195,23 @@ def kafka_options(topic: str, *, bounded: bool = True, fmt: str = "json", extra:
     opts.update({k: str(v) for k, v in (extra or {}).items()})
     body = ",\n".join(f"  '{k}' = '{v}'" for k, v in opts.items())
     return f"WITH (\n{body}\n)"
+
+
+def events_table(name: str, topic: str, delay_s: int = 5) -> str:
+    """``CREATE TEMPORARY TABLE`` for the course's payment events (``data/connect/payments.jsonl``) in ``topic``:
+    the JSON fields as columns, event time ``ts`` from ``ts_ms``, a watermark ``delay_s`` behind the newest event
+    time emitted after every record, and a bounded read from the first record to the end offsets of now."""
+    return f"""CREATE TEMPORARY TABLE {name} (
+  payment_id  STRING,
+  customer_id STRING,
+  merchant    STRING,
+  `method`    STRING,
+  amount      DOUBLE,
+  currency    STRING,
+  ts_ms       BIGINT,
+  ts AS TO_TIMESTAMP_LTZ(ts_ms, 3),
+  WATERMARK FOR ts AS ts - INTERVAL '{int(delay_s)}' SECOND
+) {kafka_options(topic, extra={"scan.watermark.emit.strategy": "on-event"})}"""
 
 
 def _cancel_after(result, timeout_s: float, flag: dict) -> threading.Timer:
@@ -190,6 +290,20 @@ def run(t_env, statement, timeout_s: float = TIMEOUT_S) -> None:
                 client.cancel()
             raise _timeout_error(timeout_s) from None
         raise
+
+
+def error_line(e: BaseException) -> str:
+    """Flink's own message for a query it refused, in one line: the Java exception's message (an ``Encountered
+    "method"`` parse error, a validation error …) without the Py4J wrapper, the parser's list of expected tokens or
+    the stack trace."""
+    text = str(e)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    java = next((ln[2:] for ln in lines if ln.startswith(": ")), lines[0] if lines else type(e).__name__)
+    java = re.sub(r"^(?:[a-z]+\.)+[A-Za-z]*(?:Exception|Error): ", "", java)
+    word = re.search(r'Encountered "([A-Za-z_]+)"', java)
+    if word and "Was expecting" in text:
+        java += f" ({word.group(1)} is a reserved word in Flink SQL: write it in backquotes, `{word.group(1)}`)"
+    return java[:400]
 
 
 def explain(t_env, sql: str, section: str = "== Optimized Physical Plan ==") -> str:

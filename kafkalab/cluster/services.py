@@ -128,9 +128,10 @@ class Connect(Service):
                                              plugin_path=plugin_path(quiet)))
         return [
             # Live heap is ~45 MB with Debezium's source and JDBC sink (Hibernate) loaded (jcmd GC.heap_info after a
-            # full GC). In the CDC end-to-end run, the serial collector capped at 256 MB kept the worker at 230-250 MB
-            # resident; G1 capped at 384 MB, the former setting, at ~290 MB.
-            find_java("connect"), "-Xms64m", "-Xmx256m", "-XX:+UseSerialGC", *self.markers,
+            # full GC). The serial collector capped at 192 MB keeps the worker at ~245 MB (PSS) through the Connect and
+            # streaming SQL chapters; capped at 256 MB it took ~300 MB, G1 capped at 384 MB (the first setting) ~290 MB
+            # in a shorter run.
+            find_java("connect"), "-Xms64m", "-Xmx192m", "-XX:+UseSerialGC", *self.markers,
             f"-Dkafka.logs.dir={self.s.log_dir}",
             f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-broker.properties'}",
             "-cp", classpath("connect", quiet=quiet), "org.apache.kafka.connect.cli.ConnectDistributed", str(props),

@@ -88,6 +88,18 @@ def basics() -> ModuleType:
     return m
 
 
+def cdc() -> ModuleType:
+    from .. import cdc as m
+
+    return m
+
+
+def flinksql() -> ModuleType:
+    from .. import flinksql as m
+
+    return m
+
+
 # ------------------------------------------------------------------ Kafka I/O
 def admin(**overrides):
     from ..io.clients import admin as f

@@ -1,386 +1,352 @@
-"""Exercises of "Integrating data with Kafka Connect, querying with SQL" (notebooks/06_connect.ipynb).
+"""Exercises of "Kafka Connect: a database in and out" (notebooks/06_connect.ipynb).
 
-The expected answers are computed here from the committed input file, ``data/connect/payments.jsonl``, without
-Kafka, Connect or Flink, so a checker never agrees with a wrong pipeline by running the same code.
+Exercise 1 runs the learner's JDBC sink configuration on the live Connect worker, under names of its own, against a
+topic of known records (updates of a key, a tombstone, one record that is not JSON), and judges what lands in the
+table and in the dead-letter topic. Exercise 2 asks which change events a primary-key update produces; its answer is
+known from Debezium's documented behaviour (the chapter's solution cell shows it live).
 """
 from __future__ import annotations
 
 import contextlib
 import json
-import math
-import shutil
-import tempfile
-from collections import defaultdict
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Iterator
 
-from ..config import REPO
 from . import _lab
 from .answers import need, type_name
 from .core import Mistake, exercise
-from .scratch import scratch_topic, unique_name
+from .scratch import unique_name
 from .verdicts import NotYet, WrongType
 
 CHAPTER = "connect"
-PAYMENTS_FILE = REPO / "data" / "connect" / "payments.jsonl"
-TOPIC = "connect-payments"
-_FILE_SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector"
-_STRING_CONVERTER = "org.apache.kafka.connect.storage.StringConverter"
+#: The names the chapter gives Exercise 1 (the checker runs the answer on names of its own instead).
+SCORES_TOPIC = "connect-scores"
+SCORES_TABLE = "shop.scores"
+SCORES_DLQ = "connect-scores-dlq"
+_JSON = "org.apache.kafka.connect.json.JsonConverter"
+
+#: Exercise 1's records, in order: (player id, points); None is a tombstone, "poison" a value that is not JSON.
+SCORES = [(1, 10), (2, 20), (3, "poison"), (1, 15), (4, 40), (2, None)]
+#: What the table must hold afterwards: player 1's newer score, player 4, and no player 2 (deleted by its tombstone).
+EXPECTED_SCORES = {(1, 15), (4, 40)}
 
 
-def payments() -> list[dict]:
-    """The payment events the chapter's source connector copies, as dicts, in file order."""
-    return [json.loads(line) for line in PAYMENTS_FILE.read_text().splitlines() if line.strip()]
+def fill_scores(topic: str) -> int:
+    """(Re)create ``topic`` and write :data:`SCORES` into it: keys and values in Connect's JSON envelope with schemas
+    (what a JsonConverter with ``schemas.enable=true`` writes); returns the number of records."""
+    cdc = _lab.cdc()
+    _lab.recreate_topic(topic)
+    with contextlib.closing(_lab.producer()) as p:
+        for player, points in SCORES:
+            key = cdc.envelope({"id": player}, {"id": "int32"})
+            if points is None:
+                value = None
+            elif points == "poison":
+                value = b"this is not JSON"
+            else:
+                value = cdc.envelope({"id": player, "points": points}, {"id": "int32", "points": "int32"})
+            p.send(topic, key=key, value=value)
+        p.flush()
+    return len(SCORES)
 
 
 # ----------------------------------------------------------------------------------------------- Exercise 1
 
 
-def _copy_config(topic: str, file: Path, converter: str | None = _STRING_CONVERTER) -> dict:
-    config = {"connector.class": _FILE_SINK, "tasks.max": "1", "topics": topic, "file": str(file)}
-    if converter:
-        config["value.converter"] = converter
-    return config
+def _reference_config(ctx: dict | None = None) -> dict:
+    """A right answer: the chapter's names, the course database, upserts by key, deletes, a dead-letter queue."""
+    cdc = _lab.cdc()
+    return {
+        "connector.class": cdc.DEBEZIUM_JDBC_SINK,
+        "tasks.max": "1",
+        "topics": SCORES_TOPIC,
+        **cdc.jdbc_connection(),
+        "collection.name.format": SCORES_TABLE,
+        "insert.mode": "upsert",
+        "primary.key.mode": "record_key",
+        "delete.enabled": "true",
+        "schema.evolution": "basic",
+        "key.converter": _JSON,
+        "key.converter.schemas.enable": "true",
+        "value.converter": _JSON,
+        "value.converter.schemas.enable": "true",
+        "errors.tolerance": "all",
+        "errors.deadletterqueue.topic.name": SCORES_DLQ,
+        "errors.deadletterqueue.topic.replication.factor": "1",
+        "errors.deadletterqueue.context.headers.enable": "true",
+    }
 
 
-@contextlib.contextmanager
-def _payments_topic() -> Iterator[dict]:
-    """A scratch topic holding the input file's lines as they are (what the chapter's source connector writes),
-    and a scratch folder for the sink's output."""
-    folder = Path(tempfile.mkdtemp(prefix="kafkalab-connect-exercise-"))
-    context: dict = {"_dir": folder, "_topics": []}  # _topics: extra topics a mistake creates
-    try:
-        with scratch_topic(CHAPTER, "payments") as topic:
-            with contextlib.closing(_lab.producer()) as p:
-                for line in PAYMENTS_FILE.read_text().splitlines():
-                    p.send(topic, value=line.encode())
-                p.flush()
-            context["_topic"] = topic
-            yield context
-    finally:
-        for extra in context["_topics"]:
-            with contextlib.suppress(Exception):
-                _lab.delete_topic(extra)
-        shutil.rmtree(folder, ignore_errors=True)
+def _changed(**changes):
+    """A mistake: the reference with some settings changed (a value of None removes the setting)."""
+    def make(ctx: dict) -> dict:
+        cfg = _reference_config()
+        for key, value in changes.items():
+            key = key.replace("__", ".")
+            if value is None:
+                cfg.pop(key, None)
+            else:
+                cfg[key] = value
+        return cfg
+    return make
 
 
-def _fresh_file(ctx: dict, name: str) -> Path:
-    path = ctx["_dir"] / name
-    path.unlink(missing_ok=True)
-    return path
+def _source_with_dlq(ctx: dict) -> dict:
+    cdc = _lab.cdc()
+    cfg = cdc.source_config(cdc.Source("exercise", ("shop.scores",)))
+    cfg.update({k: v for k, v in _reference_config().items() if k.startswith("errors.")})
+    return cfg
 
 
-def _appended_twice(ctx: dict) -> dict:
-    path = _fresh_file(ctx, "again.jsonl")
-    path.write_text(PAYMENTS_FILE.read_text())  # what an earlier run of the same sink left in the file
-    return _copy_config(ctx["_topic"], path)
+def _falsy(value) -> bool:
+    return str(value).strip().lower() != "true"
 
 
-def _quoted_topic(ctx: dict) -> dict:
-    """A topic whose values are JSON strings (as a JsonConverter writes text), copied with the right sink."""
-    topic = unique_name(CHAPTER, "quoted")
-    _lab.recreate_topic(topic)
-    ctx["_topics"].append(topic)  # the rehearsal deletes it
-    with contextlib.closing(_lab.producer()) as p:
-        for line in PAYMENTS_FILE.read_text().splitlines():
-            p.send(topic, value=json.dumps(line).encode())
-        p.flush()
-    return _copy_config(topic, _fresh_file(ctx, "quoted.jsonl"))
+def _schemas_on(config: dict) -> bool:
+    """Do both converters read the {schema, payload} envelope? A connector that names no converter gets the worker's
+    (JsonConverter with schemas.enable=false here); one that names JsonConverter gets its default, schemas on."""
+    for side in ("key", "value"):
+        converter = config.get(f"{side}.converter")
+        if converter != _JSON or _falsy(config.get(f"{side}.converter.schemas.enable", "true")):
+            return False
+    return True
 
 
-def _run_sink(config: dict, want_lines: int, timeout_s: float = 30) -> list[str]:
-    """Run the learner's sink under a name of its own until its file has ``want_lines`` lines (or time is up);
-    delete the connector and its consumer group afterwards. Returns the file's lines."""
+def _run_sink(config: dict, timeout_s: float = 30) -> dict:
+    """Run ``config`` on scratch names (topic with :data:`SCORES`, schema, dead-letter topic) until the sink has
+    consumed every record or its task failed; return what happened. Everything is removed afterwards."""
     from ..errors import LabError
     from ..wait import wait_until
 
-    connect = _lab.connect()
-    connect.worker()  # a stopped worker is a LabError with the fix ("cannot check"), not the learner's mistake
-    name = unique_name(CHAPTER, "copy-sink")
-    path = Path(config["file"])
+    cdc, connect = _lab.cdc(), _lab.connect()
+    connect.worker()  # a stopped worker is "cannot check" with the fix, not the learner's mistake
+    name = unique_name(CHAPTER, "sink")
+    topic, dlq = unique_name(CHAPTER, "scores"), unique_name(CHAPTER, "dlq")
+    schema = name.replace("-", "_")
+    table = f"{schema}.scores"
+    cfg = {**{k: str(v) for k, v in config.items()}, "topics": topic, "collection.name.format": table}
+    if cfg.get("errors.deadletterqueue.topic.name"):
+        cfg["errors.deadletterqueue.topic.name"] = dlq
+    seen: dict = {"failure": None, "consumed": 0}
     try:
+        n = fill_scores(topic)
+        cdc.execute(f"CREATE SCHEMA {schema}")
         try:
-            connect.fresh(name, config)
+            connect.create(name, cfg)
         except LabError as e:
-            raise NotYet(f"Connect did not run your configuration: {e}") from None
+            raise NotYet(f"Connect did not accept your configuration: {e}") from None
 
-        def enough() -> bool:
-            state, tasks = connect.states(name)
-            if state == "FAILED" or "FAILED" in tasks:
-                raise NotYet(f"the sink is {state} with tasks {tasks}; a FAILED task's trace "
-                             f"(connect.status(name)) says why")
-            return path.exists() and len(path.read_text().splitlines()) >= want_lines
+        def settled() -> bool:
+            with contextlib.suppress(LabError):  # just created: no status or offsets yet
+                seen["failure"] = connect.failure(name)
+                seen["consumed"] = sum(int(o.get("offset", {}).get("kafka_offset", 0)) for o in connect.offsets(name))
+            return seen["failure"] is not None or seen["consumed"] >= n
 
-        with contextlib.suppress(LabError):  # too few lines after the wait: the checks below say what is missing
-            wait_until(enough, timeout_s=timeout_s, what="the sink's file reaching the input's length")
-        return path.read_text().splitlines() if path.exists() else []
+        with contextlib.suppress(LabError):  # not settled in time: the checks below say what is missing
+            wait_until(settled, timeout_s=timeout_s, interval_s=0.5, what="the sink consuming the scores")
+        try:
+            rows = sorted(cdc.rows(f"SELECT id, points FROM {table}"))
+        except Exception:  # noqa: BLE001  no such table (or not those columns): the sink did not create it
+            rows = None
+        return {"failure": seen["failure"], "rows": rows, "dead_letters": cdc.dead_letters(dlq, timeout_s=5),
+                "consumed": seen["consumed"]}
     finally:
         with contextlib.suppress(Exception):
             connect.delete(name)
         with contextlib.suppress(Exception):
             _lab.delete_group(f"connect-{name}", timeout_s=5)
+        for t in (topic, dlq):
+            with contextlib.suppress(Exception):
+                _lab.delete_topic(t)
+        with contextlib.suppress(Exception):
+            cdc.drop_schema(schema)
+
+
+def _why_it_failed(config: dict, failure: str) -> str:
+    """The likely mistake behind a FAILED sink task, from its configuration and its one-line failure."""
+    pk_mode = str(config.get("primary.key.mode", "none"))
+    if not _falsy(config.get("delete.enabled", "false")) and pk_mode != "record_key":
+        return (f"the task failed at start: delete.enabled=true needs primary.key.mode=record_key (you have "
+                f"{pk_mode}). A tombstone has no value, so only its key can say which row to delete")
+    if "dead letter queue" in failure or "InvalidReplicationFactor" in failure:
+        return ("Connect could not create the dead-letter topic: errors.deadletterqueue.topic.replication.factor "
+                "defaults to 3, and this cluster has one broker. Set it to 1")
+    if not _schemas_on(config):
+        return ("the sink received records without schemas, so it cannot map fields to columns (the task failed). "
+                "Set key.converter and value.converter to JsonConverter, each with schemas.enable=true: the topic's "
+                "records carry the {schema, payload} envelope, and the worker's default converter ignores it")
+    if "Tolerance exceeded" in failure:
+        return ("the record that is not JSON stopped the task (Tolerance exceeded): errors.tolerance=all lets the "
+                "sink skip a record it cannot convert, and the dead-letter topic keeps it")
+    return f"the sink's task failed: {failure}"
 
 
 @exercise(
     CHAPTER,
-    title="Copy a topic back into a file, line for line",
+    title="A JDBC sink that upserts, deletes and keeps a dead-letter queue",
     kind="code",
     function=False,
-    expects="the sink connector's configuration, a dict like sink_config above",
+    expects="the sink connector's configuration, a dict",
     hints=[
-        "A topic-to-file copy is a sink: `connector.class` is `connect.FILE_SINK`, it reads `topics` and writes "
-        "`file` (an absolute path).",
-        "The worker's default converter is JsonConverter, which parses each value and prints what it parsed. "
-        "`value.converter = connect.STRING_CONVERTER` hands the bytes over as they are.",
-        "FileStreamSink appends: delete the output file before running the sink again.",
+        "Start from sink_config in section 6: the Debezium JDBC sink, `topics`, `collection.name.format`, the "
+        "connection settings (`**cdc.jdbc_connection()`), and `schema.evolution` = basic so it creates the table.",
+        "One row per key: `insert.mode` = upsert with `primary.key.mode` = record_key; tombstones delete with "
+        "`delete.enabled` = true. Both converters: JsonConverter with `schemas.enable` = true.",
+        "The dead-letter queue: `errors.tolerance` = all, `errors.deadletterqueue.topic.name`, its "
+        "`.topic.replication.factor` = 1 (one broker) and `.context.headers.enable` = true for the error headers.",
     ],
     solution='''
-copy_file = OUT / "copy.jsonl"
-copy_file.unlink(missing_ok=True)  # the file sink appends
-copy_config_solution = {
-    "connector.class": connect.FILE_SINK,
+scores_sink_solution = {
+    "connector.class": DEBEZIUM_JDBC_SINK,
     "tasks.max": "1",
-    "topics": "connect-payments",
-    "file": str(copy_file),
-    "value.converter": connect.STRING_CONVERTER,
+    "topics": SCORES_TOPIC,
+    **cdc.jdbc_connection(),
+    "collection.name.format": SCORES_TABLE,
+    "schema.evolution": "basic",
+    "insert.mode": "upsert",
+    "primary.key.mode": "record_key",
+    "delete.enabled": "true",
+    "key.converter": connect.JSON_CONVERTER,
+    "key.converter.schemas.enable": "true",
+    "value.converter": connect.JSON_CONVERTER,
+    "value.converter.schemas.enable": "true",
+    "errors.tolerance": "all",
+    "errors.deadletterqueue.topic.name": SCORES_DLQ,
+    "errors.deadletterqueue.topic.replication.factor": "1",
+    "errors.deadletterqueue.context.headers.enable": "true",
 }
 ''',
-    reference=lambda ctx: _copy_config(ctx["_topic"], _fresh_file(ctx, "copy.jsonl")),
-    rehearsal=_payments_topic,
+    reference=_reference_config,
     live=True,
-    services=("connect",),
+    services=("postgres", "connect"),
     mistakes=[
-        Mistake("a topic-to-file copy needs the sink",
-                make=lambda ctx: {**_copy_config(ctx["_topic"], _fresh_file(ctx, "x.jsonl")),
-                                  "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector"}),
-        Mistake("the lines look like Java maps",
-                make=lambda ctx: _copy_config(ctx["_topic"], _fresh_file(ctx, "maps.jsonl"), converter=None)),
-        Mistake("twice the input: FileStreamSink appends", make=_appended_twice),
-        Mistake("each line is a quoted JSON string", make=_quoted_topic),
-        Mistake("give the sink a 'file'",
-                make=lambda ctx: {k: v for k, v in _copy_config(ctx["_topic"], Path("/x")).items() if k != "file"}),
-        Mistake("is not an absolute path", make=lambda ctx: _copy_config(ctx["_topic"], Path("copy.jsonl"))),
-        Mistake("answer with the connector's configuration", answer="connect-copy-sink", kind="wrong type"),
+        Mistake("dead-letter queues exist for sink connectors only", make=_source_with_dlq),
+        Mistake("the sink must read the topic connect-scores", make=_changed(topics="scores")),
+        Mistake("one row per key",
+                make=_changed(insert__mode="insert", primary__key__mode="none", delete__enabled="false")),
+        Mistake("delete.enabled=true needs primary.key.mode=record_key",
+                make=_changed(primary__key__mode="record_value", primary__key__fields="id")),
+        Mistake("a tombstone did not delete its row", make=_changed(delete__enabled="false")),
+        Mistake("records without schemas", make=_changed(key__converter=None, key__converter__schemas__enable=None,
+                                                         value__converter=None, value__converter__schemas__enable=None)),
+        Mistake("records without schemas", make=_changed(value__converter="org.apache.kafka.connect.storage."
+                                                                          "StringConverter")),
+        Mistake("stopped the task", make=_changed(errors__tolerance=None)),
+        Mistake("replication.factor defaults to 3",
+                make=_changed(errors__deadletterqueue__topic__replication__factor=None)),
+        Mistake("vanished without a trace", make=_changed(errors__deadletterqueue__topic__name=None,
+                                                          errors__deadletterqueue__topic__replication__factor=None,
+                                                          errors__deadletterqueue__context__headers__enable=None)),
+        Mistake("no error headers", make=_changed(errors__deadletterqueue__context__headers__enable=None)),
+        Mistake("answer with the connector's configuration", answer="cdc-sink-scores", kind="wrong type"),
     ],
 )
-def round_trip(config) -> str:
-    """Exercise 1: a FileStreamSink configuration that copies ``connect-payments`` into a file, line for line.
+def jdbc_sink(config, *, topic: str = SCORES_TOPIC, table: str = SCORES_TABLE, dlq: str = SCORES_DLQ) -> str:
+    """Exercise 1: a JDBC sink configuration that keeps ``table`` equal to ``topic`` (upserts by key, deletes on
+    tombstones) and parks records it cannot read in ``dlq`` with the error in headers.
 
-    The checker runs it under a connector name of its own (deleted afterwards) and compares the file it writes
-    with ``data/connect/payments.jsonl``.
+    The checker validates it through Connect's REST API, then runs it under names of its own on a topic holding
+    :data:`SCORES`, and compares the table with :data:`EXPECTED_SCORES` and the dead-letter topic with the one poison
+    record. Everything it creates is removed afterwards.
     """
-    need(config, dict, "answer with the connector's configuration, a dict like sink_config above")
+    if not isinstance(config, dict):
+        raise WrongType(f"answer with the connector's configuration, a dict like sink_config in section 6, not "
+                        f"{type_name(config)}")
+    cdc, connect = _lab.cdc(), _lab.connect()
     cls = config.get("connector.class")
-    if cls != _FILE_SINK:
-        raise NotYet(f"the configuration runs {cls}; a topic-to-file copy needs the sink, {_FILE_SINK}")
-    if not config.get("file"):
-        raise NotYet("give the sink a 'file': the absolute path of the file it writes")
-    path = Path(str(config["file"]))
-    if not path.is_absolute():
-        raise NotYet(f"{path} is not an absolute path: the worker resolves paths itself, so give an absolute one "
-                     f"(str(OUT / 'copy.jsonl'))")
-    want = PAYMENTS_FILE.read_text().splitlines()
-    got = _run_sink(config, len(want))
-    if not path.exists():
-        raise NotYet(f"{path} does not exist: is the sink's 'file' setting this path (an absolute one)?")
-    if got and got[0].startswith("{payment_id=") or (got and "=" in got[0] and '":' not in got[0]):
-        raise NotYet("the lines look like Java maps ({payment_id=P00000, ...}): the sink parsed the JSON with "
-                     "JsonConverter and printed the result. Copy the bytes as they are with "
-                     f"value.converter = {_STRING_CONVERTER}")
-    if got and got[0].startswith('"'):
-        raise NotYet("each line is a quoted JSON string: a JsonConverter wrote text as a JSON string somewhere on "
-                     "the way; use StringConverter on both connectors")
-    if len(got) == 2 * len(want):
-        raise NotYet(f"{path} holds {len(got)} lines, twice the input: FileStreamSink appends, so delete the file "
-                     f"before creating the connector again")
-    if len(got) != len(want):
-        raise NotYet(f"{path} holds {len(got)} lines, the input {len(want)}: wait for the sink to catch up "
-                     f"(connect.wait_for_lines) or check that 'topics' is connect-payments")
-    if got != want:
-        raise NotYet("same number of lines, different content: is the sink reading connect-payments?")
-    return (f"the sink wrote all {len(want)} payments back to a file, byte for byte as the source read them: "
-            f"StringConverter hands the bytes through unchanged")
+    if cls == cdc.DEBEZIUM_POSTGRES:
+        raise NotYet("that is Debezium's PostgreSQL source, which reads the database into topics; dead-letter queues "
+                     "exist for sink connectors only (a source has no Kafka record to park). Use the JDBC sink, "
+                     f"{cdc.DEBEZIUM_JDBC_SINK}")
+    if cls != cdc.DEBEZIUM_JDBC_SINK:
+        raise NotYet(f"connector.class is {cls!r}; a topic-to-table copy is Debezium's JDBC sink, "
+                     f"{cdc.DEBEZIUM_JDBC_SINK}")
+    for key, want, what in (("topics", topic, "read the topic"), ("collection.name.format", table, "write the table")):
+        if str(config.get(key, "")) != want:
+            raise NotYet(f"the sink must {what} {want} (`{key}`), not {config.get(key)!r}")
+    named_dlq = config.get("errors.deadletterqueue.topic.name")
+    if named_dlq and str(named_dlq) != dlq:
+        raise NotYet(f"name the dead-letter topic {dlq} (`errors.deadletterqueue.topic.name`), not {named_dlq!r}")
+    problems = connect.validate(config)
+    if problems:
+        raise NotYet(f"Connect's validation refuses it: {'; '.join(problems)}")
+
+    seen = _run_sink(config)
+    if seen["failure"]:
+        raise NotYet(_why_it_failed(config, seen["failure"]))
+    rows = seen["rows"]
+    if rows is None:
+        raise NotYet("the table was never created: `schema.evolution` = basic lets the sink create it (and add "
+                     "columns later)")
+    ids = [r[0] for r in rows]
+    if len(ids) != len(set(ids)):
+        raise NotYet(f"the table holds {len(rows)} rows with repeated ids, {rows}: every record became a new row. "
+                     "For one row per key use insert.mode=upsert with primary.key.mode=record_key")
+    if any(r[0] == 2 for r in rows):
+        raise NotYet("a tombstone did not delete its row (player 2 is still there): set delete.enabled=true")
+    if set(rows) != EXPECTED_SCORES:
+        raise NotYet(f"the table holds {rows}, expected {sorted(EXPECTED_SCORES)}")
+    letters = seen["dead_letters"]
+    if not named_dlq or not letters:
+        raise NotYet("the table is right, but the record that is not JSON vanished without a trace: with "
+                     "errors.tolerance=all the sink skips it, and errors.deadletterqueue.topic.name keeps it")
+    headers = letters[0]["headers"]
+    if "exception.message" not in headers:
+        raise NotYet("the dead letter arrived with no error headers: set errors.deadletterqueue.context.headers.enable"
+                     "=true to learn why each record was parked (and from which topic and offset)")
+    return (f"the table holds {sorted(EXPECTED_SCORES)}: one row per key, player 2 deleted by its tombstone, and the "
+            f"record that is not JSON sits in the dead-letter topic with its error "
+            f"({headers.get('exception.class.name', '?').rsplit('.', 1)[-1]}) in the headers")
 
 
 # ----------------------------------------------------------------------------------------------- Exercise 2
 
-
-def sql_watermark(max_event_ms: int, delay_ms: int) -> int:
-    """Flink SQL's bounded out-of-orderness: ``WATERMARK FOR ts AS ts - INTERVAL 'delay'`` gives ``max - delay``."""
-    return max_event_ms - delay_ms
-
-
-def first_firing_record(window_end_ms: int, delay_ms: int, rows: list[dict] | None = None) -> str:
-    """The payment after which a Flink SQL window ending at ``window_end_ms`` fires (watermark >= end - 1)."""
-    from ..errors import LabError
-
-    newest = None
-    for row in rows if rows is not None else payments():
-        newest = row["ts_ms"] if newest is None else max(newest, row["ts_ms"])
-        if sql_watermark(newest, delay_ms) >= window_end_ms - 1:
-            return row["payment_id"]
-    raise LabError("no record moves the watermark far enough; only the end of the bounded input fires it")
-
-
-#: Exercise 2's window ends at 09:01 on the data's day; the payments table's watermark delay is 5 s.
-EXERCISE_WINDOW_END_MS = 1_793_610_060_000
-EXERCISE_DELAY_MS = 5_000
-
-
-def _clock(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%H:%M:%S.%f")[:-3]
-
-
-def _firing_by_pandas(ctx: dict) -> str:
-    """The reference, as the notebook's solution computes it (pandas, a running maximum)."""
-    import pandas as pd
-
-    rows = pd.read_json(PAYMENTS_FILE, lines=True)
-    watermark = rows["ts_ms"].cummax() - EXERCISE_DELAY_MS
-    return str(rows.loc[watermark >= EXERCISE_WINDOW_END_MS - 1, "payment_id"].iloc[0])
-
-
-def _neighbour(step: int):
-    def make(ctx: dict) -> str:
-        ids = [r["payment_id"] for r in payments()]
-        return ids[ids.index(_firing_by_pandas(ctx)) + step]
-    return make
-
-
-def _first_after_end(ctx: dict) -> str:
-    return next(r["payment_id"] for r in payments() if r["ts_ms"] >= EXERCISE_WINDOW_END_MS)
+#: What Debezium writes for ``UPDATE ... SET id = <new>``: a delete and its tombstone for the old key, then a create.
+KEY_CHANGE_OPS = ["d", None, "c"]
 
 
 @exercise(
     CHAPTER,
-    title="When does the 09:00 window fire?",
+    title="The change events of a primary-key update",
     kind="concept",
-    expects="a payment id such as 'P00042'",
+    expects="a list of op codes such as ['c', 'u'], with None for a tombstone",
     hints=[
-        "The watermark is the largest event time seen so far minus 5 s; it moves after every record.",
-        "The window [09:00, 09:01) fires when the watermark reaches its last millisecond, 09:00:59.999. Which "
-        "record first lifts the running maximum to 09:01:04.999 or later?",
+        "A record's key is the row's primary key. After this UPDATE, which key does the row have, and what should "
+        "a consumer that keeps one row per key do with the old key?",
+        "Debezium cannot send one update that moves a row from one key to another: it ends the old key as a delete "
+        "does, and starts the new key as an insert does.",
     ],
     solution='''
-file_rows = pd.read_json(PAYMENTS_FILE, lines=True)
-end_ms = int(pd.Timestamp("2026-11-02 09:01", tz="UTC").timestamp() * 1000)
-running_watermark = file_rows["ts_ms"].cummax() - 5_000  # Flink SQL: the largest event time so far, minus the delay
-firing_solution = file_rows.loc[running_watermark >= end_ms - 1, "payment_id"].iloc[0]
-print(file_rows.loc[file_rows["payment_id"] == firing_solution, ["payment_id", "ts_ms"]].to_string(index=False))
+before = len(cdc.change_events(payments_topic))
+cdc.execute("UPDATE shop.payments SET id = 60 WHERE id = 6")
+events = cdc.wait_for_events(payments_topic, lambda ev: any(e["op"] == "c" and e["after"]["id"] == 60
+                                                            for e in ev[before:]), "the events of the key change")
+key_change_ops = [e["op"] for e in events[before:]]
+print(key_change_ops)
 ''',
-    reference=_firing_by_pandas,
+    reference=lambda ctx: list(KEY_CHANGE_OPS),
     mistakes=[
-        Mistake("the watermark trails the newest event time by 5 s", make=_first_after_end),
-        Mistake("comes too early", make=_neighbour(-1)),
-        Mistake("is too late", make=_neighbour(+1)),
-        Mistake("is not a payment in data/connect/payments.jsonl", answer="P99999"),
-        Mistake("answer with a payment id such as 'P00042' (a str)", answer=44, kind="wrong type"),
+        Mistake("the key changed", answer=["u"]),
+        Mistake("the tombstone", answer=["d", "c"]),
+        Mistake("comes first", answer=["c", "d", None]),
+        Mistake("op codes are", answer=["delete", None, "create"]),
+        Mistake("answer with a list", answer="d, c", kind="wrong type"),
     ],
 )
-def firing_record(answer, *, window_end_ms: int = EXERCISE_WINDOW_END_MS, delay_ms: int = EXERCISE_DELAY_MS) -> str:
-    """Exercise 2: which payment lets the window ending at ``window_end_ms`` fire, with a ``delay_ms`` watermark?"""
-    need(answer, str, "answer with a payment id such as 'P00042' (a str)")
-    rows = payments()
-    ids = [r["payment_id"] for r in rows]
-    if answer not in ids:
-        raise NotYet(f"{answer!r} is not a payment in data/connect/payments.jsonl")
-    expected = first_firing_record(window_end_ms, delay_ms, rows)
-    first_after_end = next(r["payment_id"] for r in rows if r["ts_ms"] >= window_end_ms)
-    if answer == expected:
-        ts = next(r["ts_ms"] for r in rows if r["payment_id"] == expected)
-        return (f"{expected} (stamped {_clock(ts)}) moves the watermark to {_clock(sql_watermark(ts, delay_ms))}, at "
-                f"or past the window's last millisecond, {_clock(window_end_ms - 1)}")
-    if answer == first_after_end:
-        raise NotYet(f"{answer} is the first payment after the window's end, but the watermark trails the newest event "
-                     f"time by {delay_ms / 1000:g} s: the window waits for a record stamped at least "
-                     f"end + delay - 1 ms")
-    if ids.index(answer) < ids.index(expected):
-        raise NotYet(f"{answer} comes too early: after it the watermark is still before the window's end")
-    raise NotYet(f"{answer} is too late: an earlier payment already moved the watermark past the end")
-
-
-# ----------------------------------------------------------------------------------------------- Exercise 3
-
-
-def method_windows(window_ms: int = 120_000) -> dict[tuple[datetime, str], tuple[int, float]]:
-    """(window start as naive UTC datetime, method) -> (payments, total) over the whole file."""
-    acc: dict[tuple[datetime, str], list] = defaultdict(lambda: [0, []])
-    for r in payments():
-        start = r["ts_ms"] - r["ts_ms"] % window_ms
-        key = (datetime.fromtimestamp(start / 1000, tz=timezone.utc).replace(tzinfo=None), r["method"])
-        acc[key][0] += 1
-        acc[key][1].append(r["amount"])
-    return {k: (n, round(math.fsum(v), 2)) for k, (n, v) in sorted(acc.items())}
-
-
-def _windows_by_pandas(ctx: dict | None = None, minutes: int = 2, by: str = "method", count: str = "size"):
-    """The reference: the same table computed with pandas from the file (what Flink SQL must return)."""
-    import pandas as pd
-
-    rows = pd.read_json(PAYMENTS_FILE, lines=True)
-    rows["window_start"] = pd.to_datetime(rows["ts_ms"], unit="ms").dt.floor(f"{minutes}min")
-    grouped = rows.groupby(["window_start", by])["amount"]
-    out = grouped.agg(payments=count, total="sum").reset_index()
-    out["total"] = out["total"].round(2)
-    return out.rename(columns={by: "method"}) if by != "method" else out
-
-
-@exercise(
-    CHAPTER,
-    title="Count and sum payments per method in 2-minute windows",
-    kind="code",
-    function=False,
-    expects="the DataFrame that flinksql.collect(...) returned",
-    hints=[
-        "A tumbling window is the table function `TABLE(TUMBLE(TABLE payments, DESCRIPTOR(ts), INTERVAL '2' MINUTE))`.",
-        "Group by `window_start, window_end` and the method; `method` is a reserved word in Flink SQL, so write "
-        "it in backquotes. Name the columns with AS: payments, total.",
-    ],
-    solution='''
-method_windows_solution = flinksql.collect(t_env, """
-SELECT window_start, `method`, COUNT(*) AS payments, ROUND(SUM(amount), 2) AS total
-FROM TABLE(TUMBLE(TABLE payments, DESCRIPTOR(ts), INTERVAL '2' MINUTE))
-GROUP BY window_start, window_end, `method`
-""").sort_values(["window_start", "method"], ignore_index=True)
-''',
-    reference=lambda ctx: _windows_by_pandas(),
-    mistakes=[
-        Mistake("are the windows INTERVAL '2' MINUTE wide?", make=lambda ctx: _windows_by_pandas(minutes=1)),
-        Mistake("lacks the column(s) ['total']", make=lambda ctx: _windows_by_pandas().drop(columns="total")),
-        Mistake("GROUP BY window_start, window_end and `method`",
-                make=lambda ctx: _windows_by_pandas(by="merchant")),
-        Mistake("COUNT(*), not a sum", make=lambda ctx: _windows_by_pandas(count="sum")),
-        Mistake("total", make=lambda ctx: _windows_by_pandas().assign(total=lambda d: d["total"] * 100)),
-        Mistake("answer with the DataFrame", answer=[("09:00", "card", 10, 100.0)], kind="wrong type"),
-    ],
-)
-def windows_per_method(df) -> str:
-    """Exercise 3: payments and total per ``method`` in 2-minute tumbling windows, as a DataFrame."""
-    if not hasattr(df, "columns") or not hasattr(df, "itertuples"):
-        raise WrongType(f"answer with the DataFrame that flinksql.collect(...) returned, not {type_name(df)}")
-    need_cols = {"window_start", "method", "payments", "total"}
-    missing = need_cols - set(df.columns)
-    if missing:
-        raise NotYet(f"the result lacks the column(s) {sorted(missing)}; name them with AS in the SELECT")
-    expected = method_windows()
-    got = {}
-    for row in df.itertuples(index=False):
-        start = row.window_start.to_pydatetime() if hasattr(row.window_start, "to_pydatetime") else row.window_start
-        got[(start.replace(tzinfo=None), row.method)] = (int(row.payments), float(row.total))
-    starts = sorted({k[0] for k in got})
-    want_starts = sorted({k[0] for k in expected})
-    if len(starts) != len(want_starts):
-        raise NotYet(f"your result has {len(starts)} window start(s), expected {len(want_starts)} "
-                     f"({', '.join(s.strftime('%H:%M') for s in want_starts)}): are the windows INTERVAL '2' MINUTE "
-                     f"wide?")
-    if set(got) != set(expected):
-        raise NotYet(f"expected one row per (window, method), {len(expected)} rows; you have {len(got)}: GROUP BY "
-                     f"window_start, window_end and `method`")
-    for key, (n, total) in expected.items():
-        g_n, g_total = got[key]
-        if g_n != n:
-            raise NotYet(f"window {key[0]:%H:%M}, {key[1]}: {g_n} payments, expected {n}. COUNT(*), not a sum")
-        if abs(g_total - total) >= 0.006:
-            raise NotYet(f"window {key[0]:%H:%M}, {key[1]}: total {g_total}, expected {total}")
-    return f"{len(expected)} rows: every (2-minute window, method) pair with its count and total"
+def key_change(answer) -> str:
+    """Exercise 2: the records the payments topic receives for ``UPDATE shop.payments SET id = 60 WHERE id = 6``."""
+    need(answer, list, "answer with a list of op codes such as ['c', 'u'], with None for a tombstone")
+    codes = {"c", "u", "d", "r", "t", None}
+    if any(a not in codes for a in answer):
+        raise NotYet(f"op codes are single letters (c, u, d, r, t) or None for a tombstone; you gave {answer!r}")
+    if answer == KEY_CHANGE_OPS:
+        return ("d, tombstone, c: the old key ends as a delete (and its tombstone lets compaction forget it), the new "
+                "key starts as a create. An upsert sink then deletes row 6 and inserts row 60")
+    if answer == ["u"] or answer == ["u", None]:
+        raise NotYet("an update of a non-key column is one 'u' event, but here the key changed: a consumer keyed by "
+                     "id must forget key 6 and learn key 60")
+    if answer == ["d", "c"]:
+        raise NotYet("right order, but the delete of key 6 is followed by the tombstone (None), as for any delete "
+                     "(tombstones.on.delete is on)")
+    if answer and answer[0] == "c":
+        raise NotYet("the create comes first in your list; Debezium ends the old key before it starts the new one")
+    raise NotYet(f"not quite: {json.dumps(answer)}. Think of what happens to key 6 and to key 60")

@@ -1,75 +1,68 @@
-"""kafkalab.connect against the live Connect worker (started here if the embedded stack does not run it yet):
-file source and sink, offsets remembered and reset, pause/resume/stop, converters with and without the schema
-envelope, a single message transform, a FAILED task's trace, and the chapter 5 round-trip checker."""
+"""kafkalab.connect against the live Connect worker (started here, with PostgreSQL, if the embedded stack does not run
+them yet): the worker and its plugins, create/pause/resume/stop/delete, a sink's offsets remembered and reset by
+``fresh``, validation as one line per setting, and a FAILED task's trace. The connector is Debezium's JDBC sink
+writing into a schema of the test's own; the Debezium source has its tests in test_cdc.py."""
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
 
-from kafkalab import connect
-from kafkalab.checks import connect_sql
+from kafkalab import cdc, connect
 from kafkalab.cluster import services
 from kafkalab.cluster.maven import pinned
+from kafkalab.cluster.plugins import DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES
 from kafkalab.errors import LabError
 from kafkalab.io import clients, topics
-from kafkalab.io.topics import end_offsets
-
-LINES = [json.dumps({"n": i, "word": w}, separators=(",", ":")) for i, w in enumerate("abcdefghij")]
 
 
 @pytest.fixture(scope="module")
 def worker():
-    """The Connect worker; started (and stopped at the end) only if it was not running."""
-    svc = services.service("connect")
-    started = False
-    if not svc.answers():
-        if not services.settings().embedded:
-            pytest.skip("Kafka Connect does not answer and the cluster is external")
-        services.start("connect", quiet=True)
-        started = True
+    """Connect and PostgreSQL; started (and stopped at the end) only if they were not running."""
+    started = []
+    for name in ("postgres", "connect"):
+        if not services.service(name).answers():
+            if not services.settings().embedded:
+                pytest.skip(f"{name} does not answer and the cluster is external")
+            services.start(name, quiet=True)
+            started.append(name)
     yield connect.url()
-    if started:
-        services.stop("connect", quiet=True)
+    for name in reversed(started):
+        services.stop(name, quiet=True)
 
 
 @pytest.fixture
-def name(worker):
-    """A unique connector name per test; the connector is deleted at teardown."""
-    created = []
-
-    def make(suffix: str = "") -> str:
-        n = f"test-connect-{uuid.uuid4().hex[:8]}{suffix}"
-        created.append(n)
-        return n
-
-    yield make
-    for n in created:
-        try:
-            connect.delete(n)
-        except LabError:
-            pass
-
-
-@pytest.fixture
-def source_file(tmp_path):
-    path = tmp_path / "input.jsonl"
-    path.write_text("\n".join(LINES) + "\n")
-    return path
+def run(worker, topic):
+    """A unique connector name, a schema for its table and the test's topic holding three keyed records; all
+    removed at teardown."""
+    rid = uuid.uuid4().hex[:8]
+    made = {"name": f"test-connect-{rid}", "schema": f"tc_{rid}", "topic": topic}
+    topics.recreate_topic(topic, partitions=1)
+    with clients.producer() as p:
+        for i in (1, 2, 3):
+            p.send(topic, key=cdc.envelope({"id": i}, {"id": "int32"}),
+                   value=cdc.envelope({"id": i, "n": 10 * i}, {"id": "int32", "n": "int32"}))
+        p.flush()
+    cdc.execute(f"CREATE SCHEMA {made['schema']}")
+    yield made
+    connect.delete(made["name"])
+    cdc.drop_schema(made["schema"])
 
 
-def source(path, topic, **extra) -> dict:
-    return {"connector.class": connect.FILE_SOURCE, "tasks.max": "1", "file": str(path), "topic": topic,
-            "value.converter": connect.STRING_CONVERTER, **extra}
+def sink(run, **extra) -> dict:
+    return cdc.sink_config([run["topic"]], f"{run['schema']}.copy", extra=extra)
 
 
-def test_worker_and_plugins(worker):
-    assert connect.worker()["version"] == pinned("connect.version")
-    assert {connect.FILE_SINK, connect.FILE_SOURCE} <= set(connect.plugins())  # Debezium's are there too (test_cdc.py)
+def consumed(name: str) -> int:
+    return sum(int(o["offset"]["kafka_offset"]) for o in connect.offsets(name))
+
+
+def test_worker_runs_the_brokers_release_with_both_debezium_plugins(worker):
+    assert connect.worker()["version"] == pinned("kafka.version")
+    assert {DEBEZIUM_POSTGRES, DEBEZIUM_JDBC_SINK} <= set(connect.plugins())
     smts = connect.plugins("transformation")
     assert "org.apache.kafka.connect.transforms.InsertField$Value" in smts
-    assert "org.apache.kafka.connect.transforms.HoistField$Value" in smts
+    assert "org.apache.kafka.connect.transforms.ExtractField$Key" in smts
 
 
 def test_unknown_connector_raises_connects_message(worker):
@@ -80,127 +73,64 @@ def test_unknown_connector_raises_connects_message(worker):
     assert connect.delete("test-connect-does-not-exist") is False
 
 
-def test_source_offsets_are_remembered_and_reset(name, source_file, topic):
-    topics.recreate_topic(topic, partitions=1)
-    n = name()
-    cfg = source(source_file, topic)
-    connect.create(n, cfg)
-    connect.wait_for(n, "RUNNING")
-    assert n in connect.connectors()
-    assert connect.wait_for_source_position(n, source_file) == source_file.stat().st_size
-    assert connect.read_values(topic) == LINES
-
-    # deleted and created again under the same name: the position is still there, nothing is copied
-    connect.delete(n)
-    assert n not in connect.connectors()
-    connect.create(n, cfg, initial_state="STOPPED")
-    connect.wait_for(n, "STOPPED")
-    assert connect.file_positions(n, relative_to=source_file.parent) == {"input.jsonl": source_file.stat().st_size}
-    connect.resume(n)
-    connect.wait_for(n, "RUNNING")
-    connect.wait_for_source_position(n, source_file)
-    assert end_offsets(topic) == {0: len(LINES)}
-
-    # fresh(): stopped, offsets deleted, started: the file is read again
-    status = connect.fresh(n, cfg)
-    assert status["connector"]["state"] == "RUNNING"
-    connect.wait_for_source_position(n, source_file)
-    assert end_offsets(topic) == {0: 2 * len(LINES)}
+def test_validation_names_each_bad_setting_in_one_line(worker):
+    assert connect.validate({"tasks.max": "1"}) == ["connector.class: missing; name the connector's Java class"]
+    bad = cdc.sink_config(["t"], "s.t", extra={"errors.retry.timeout": "soon", "errors.tolerance": "some"})
+    problems = connect.validate(bad)
+    assert any(p.startswith("errors.retry.timeout: ") for p in problems)
+    assert any(p.startswith("errors.tolerance: ") for p in problems)
+    source = cdc.source_config(cdc.Source("x", ("s.t",)), extra={"database.port": "fifty"})
+    (port,) = connect.validate(source)
+    assert port.startswith("database.port: ") and port.count("An integer is expected") == 1  # said once
+    with pytest.raises(LabError) as err:
+        connect.check_config(bad)
+    assert "\n" not in str(err.value) and str(err.value).startswith(f"invalid config for {DEBEZIUM_JDBC_SINK}: ")
 
 
-def test_pause_resume_stop(name, source_file, topic):
-    topics.recreate_topic(topic, partitions=1)
-    n = name()
-    connect.fresh(n, source(source_file, topic))
-    connect.pause(n)
-    assert connect.wait_for(n, "PAUSED")["tasks"][0]["state"] == "PAUSED"
-    connect.resume(n)
-    connect.wait_for(n, "RUNNING")
-    connect.stop(n)
-    stopped = connect.wait_for(n, "STOPPED")
-    assert stopped["tasks"] == []
-    assert connect.summary(n).endswith("STOPPED; no tasks")
-    assert connect.reset_offsets(n).startswith("The offsets for this connector have been reset")
-    assert connect.offsets(n) == []
+def test_sink_offsets_are_remembered_by_name_and_reset_by_fresh(run):
+    name, table = run["name"], f"{run['schema']}.copy"
+    connect.fresh(name, sink(run))
+    cdc.wait_until_same(f"SELECT id, n FROM {table}", "SELECT * FROM (VALUES (1, 10), (2, 20), (3, 30)) AS v")
+    from kafkalab.wait import wait_until
+
+    wait_until(lambda: consumed(name) == 3, timeout_s=30, what="the sink committing offset 3")
+    # deleted and created again under the same name: the committed offsets are still there, nothing is re-read
+    connect.delete(name)
+    cdc.execute(f"DELETE FROM {table}")
+    connect.create(name, sink(run), initial_state="STOPPED")
+    connect.wait_for(name, "STOPPED")
+    assert consumed(name) == 3
+    # fresh(): stopped, offsets deleted, started: the topic is read again from the start
+    assert connect.fresh(name, sink(run))["connector"]["state"] == "RUNNING"
+    cdc.wait_until_same(f"SELECT count(*) FROM {table}", "SELECT 3")
 
 
-def test_json_converter_envelope_and_transforms(name, source_file, topic):
-    plain_topic, envelope_topic = topic + "-plain", topic + "-envelope"
-    shaped = {
-        "transforms": "wrap,tag",
-        "transforms.wrap.type": "org.apache.kafka.connect.transforms.HoistField$Value",
-        "transforms.wrap.field": "line",
-        "transforms.tag.type": "org.apache.kafka.connect.transforms.InsertField$Value",
-        "transforms.tag.static.field": "source_file",
-        "transforms.tag.static.value": "input.jsonl",
-        "value.converter": connect.JSON_CONVERTER,
-    }
-    try:
-        for t in (plain_topic, envelope_topic):
-            topics.recreate_topic(t, partitions=1)
-        plain, env = name("-plain"), name("-env")
-        connect.fresh(plain, source(source_file, plain_topic, **shaped, **{"value.converter.schemas.enable": "false"}))
-        connect.fresh(env, source(source_file, envelope_topic, **shaped, **{"value.converter.schemas.enable": "true"}))
-        for n in (plain, env):
-            connect.wait_for_source_position(n, source_file)
-        first_plain = json.loads(connect.read_values(plain_topic, limit=1)[0])
-        assert first_plain == {"line": LINES[0], "source_file": "input.jsonl"}
-        first_env = json.loads(connect.read_values(envelope_topic, limit=1)[0])
-        assert first_env["payload"] == first_plain
-        assert first_env["schema"]["type"] == "struct"
-        assert [(f["field"], f["optional"]) for f in first_env["schema"]["fields"]] == [("line", False),
-                                                                                      ("source_file", True)]
-    finally:
-        topics.delete_topic(plain_topic)
-        topics.delete_topic(envelope_topic)
+def test_pause_resume_stop(run):
+    name = run["name"]
+    connect.fresh(name, sink(run))
+    connect.pause(name)
+    assert connect.wait_for(name, "PAUSED")["tasks"][0]["state"] == "PAUSED"
+    connect.resume(name)
+    connect.wait_for(name, "RUNNING")
+    connect.stop(name)
+    assert connect.wait_for(name, "STOPPED")["tasks"] == []
+    assert connect.summary(name).endswith("STOPPED; no tasks")
+    assert "offsets for this connector have been reset" in connect.reset_offsets(name)
+    assert connect.offsets(name) == []
 
 
-def test_converter_mismatch_fails_the_task_with_a_trace(name, source_file, topic, tmp_path):
-    topics.recreate_topic(topic, partitions=1)
-    src = name("-src")
-    connect.fresh(src, source(source_file, topic))
-    connect.wait_for_source_position(src, source_file)
-    sink = name("-strict")
-    cfg = {"connector.class": connect.FILE_SINK, "tasks.max": "1", "topics": topic,
-           "file": str(tmp_path / "strict.txt"), "value.converter": connect.JSON_CONVERTER,
-           "value.converter.schemas.enable": "true"}
-    connect.create(sink, cfg)
-    failed = connect.wait_for_failure(sink)
+def test_a_converter_mismatch_fails_the_task_with_a_trace(run):
+    name = run["name"]
+    # the topic's records carry the {schema, payload} envelope; the worker's default converter expects none
+    cfg = {k: v for k, v in sink(run).items() if ".converter" not in k}
+    connect.create(name, cfg)
+    failed = connect.wait_for_failure(name)
     assert failed["state"] == "FAILED"
     lines = connect.causes(failed["trace"])
     assert lines[0].startswith("org.apache.kafka.connect.errors.ConnectException")
-    assert any("schemas.enable" in ln for ln in lines[1:])
     assert all(ln.startswith("Caused by:") for ln in lines[1:])
-    state, tasks = connect.states(sink)
+    assert "null schema" in connect.failure(name)
+    state, tasks = connect.states(name)
     assert state == "RUNNING" and tasks == ["FAILED"], "the connector runs while its task has failed"
     with pytest.raises(LabError, match="FAILED"):
-        connect.wait_for(sink, "RUNNING", timeout_s=5)
-
-
-def test_paused_sink_writes_nothing_then_round_trip_passes_the_checker(name, topic, tmp_path, monkeypatch):
-    topics.recreate_topic(topic, partitions=1)
-    with clients.producer() as p:
-        for line in LINES:
-            p.send(topic, value=line.encode())
-        p.flush()
-    out = tmp_path / "out.jsonl"
-    sink = name("-sink")
-    cfg = {"connector.class": connect.FILE_SINK, "tasks.max": "1", "topics": topic, "file": str(out),
-           "value.converter": connect.STRING_CONVERTER}
-    assert connect.fresh(sink, cfg, state="PAUSED")["connector"]["state"] == "PAUSED"
-    assert not out.exists()
-    connect.resume(sink)
-    connect.wait_for(sink, "RUNNING")
-    assert connect.wait_for_lines(out, len(LINES)) == LINES
-
-    # the chapter's checker, pointed at this test's input
-    expected = tmp_path / "expected.jsonl"
-    expected.write_text("\n".join(LINES) + "\n")
-    monkeypatch.setattr(connect_sql, "PAYMENTS_FILE", expected)
-    connect_sql.check_round_trip(sink, out)
-    out.write_text("\n".join(LINES * 2) + "\n")
-    with pytest.raises(AssertionError, match="twice the input"):
-        connect_sql.check_round_trip(sink, out)
-    out.write_text("{n=0, word=a}\n")
-    with pytest.raises(AssertionError, match="Java maps"):
-        connect_sql.check_round_trip(sink, out)
+        connect.wait_for(name, "RUNNING", timeout_s=5)

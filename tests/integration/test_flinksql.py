@@ -1,5 +1,6 @@
 """kafkalab.flinksql against the live course cluster: bounded Kafka tables, windows with event-time watermarks,
-a temporal join, INSERT INTO a topic, EXPLAIN, the timeout on unbounded queries, and the chapter 5 checkers.
+a temporal join, INSERT INTO a topic, EXPLAIN, Flink's refusals in one line, the timeout on unbounded queries, and
+the data behind the streaming SQL chapter's exercises.
 
 One PyFlink JVM serves the whole module; each query runs on its own local mini-cluster (about 5 s each).
 """
@@ -11,7 +12,7 @@ import math
 import pytest
 
 from kafkalab import connect, flinksql
-from kafkalab.checks import connect_sql
+from kafkalab.exercises import streaming_sql
 from kafkalab.config import bootstrap_servers
 from kafkalab.datagen import EPOCH_MS, payments
 from kafkalab.errors import LabError
@@ -36,13 +37,7 @@ def fill(topic: str, rows: list[dict], key: str | None = None) -> None:
 
 
 def payments_table(t_env, name: str, topic: str, delay_s: int = 5) -> None:
-    t_env.execute_sql(f"""
-        CREATE TEMPORARY TABLE {name} (
-          payment_id STRING, customer_id STRING, merchant STRING, `method` STRING, amount DOUBLE,
-          currency STRING, ts_ms BIGINT,
-          ts AS TO_TIMESTAMP_LTZ(ts_ms, 3),
-          WATERMARK FOR ts AS ts - INTERVAL '{delay_s}' SECOND
-        ) {kafka_options(topic, extra={'scan.watermark.emit.strategy': 'on-event'})}""")
+    t_env.execute_sql(flinksql.events_table(name, topic, delay_s))
 
 
 def test_connector_jar_is_the_pinned_shaded_jar():
@@ -91,7 +86,7 @@ def test_sql_watermark_is_max_minus_delay_and_windows_fire_at_end_minus_one(t_en
         FROM TABLE(TUMBLE(TABLE {table}, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end""")
     assert list(df["n"]) == [2 if late_counted else 1, 1]
     # the chapter's checker uses the same convention
-    assert (connect_sql.sql_watermark(base + newest_offset_ms, 5_000) >= base + MIN - 1) == (not late_counted)
+    assert (streaming_sql.sql_watermark(base + newest_offset_ms, 5_000) >= base + MIN - 1) == (not late_counted)
 
 
 def test_insert_into_a_topic_and_temporal_join(t_env, topic):
@@ -154,14 +149,42 @@ def test_an_unbounded_query_is_cancelled_with_a_fix(t_env, topic):
         flinksql.collect(t_env, "SELECT payment_id FROM p_unbounded", timeout_s=10)
 
 
-def test_exercise_checkers_agree_with_the_data():
-    rows = connect_sql.payments()
+def test_a_refused_query_is_one_line_naming_the_fix(t_env, topic):
+    fill(topic, payments(3))
+    payments_table(t_env, "p_refused", topic)
+    with pytest.raises(Exception) as err:
+        flinksql.collect(t_env, "SELECT method FROM p_refused")
+    line = flinksql.error_line(err.value)
+    assert "\n" not in line and line.startswith('SQL parse failed. Encountered "method"')
+    assert "write it in backquotes" in line and "Was expecting" not in line
+    with pytest.raises(Exception) as err:
+        flinksql.collect(t_env, "SELECT nope FROM p_refused")
+    assert "Column 'nope' not found" in flinksql.error_line(err.value)
+
+
+def test_exercise_data_agree_with_the_file():
+    rows = streaming_sql.payments()
     assert len(rows) == 200
-    assert sum(n for n, _ in connect_sql.method_windows().values()) == 200
-    connect_sql.check_firing_record("P00044")
-    with pytest.raises(AssertionError, match="first payment after the window's end"):
-        connect_sql.check_firing_record("P00040")
-    with pytest.raises(AssertionError, match="too early"):
-        connect_sql.check_firing_record("P00043")
-    with pytest.raises(AssertionError, match="replace None"):
-        connect_sql.check_method_windows(None)
+    assert sum(streaming_sql.window_counts_expected().values()) == 200
+    assert streaming_sql.first_firing_record(streaming_sql.EXERCISE_WINDOW_END_MS, 5_000) == "P00044"
+
+
+def test_every_job_runs_on_one_session_cluster_with_the_connector_on_the_class_path(t_env, topic):
+    """One mini-cluster per process (a new one per job would load Flink's RPC system again each time, for good), and
+    the Kafka connector in the JVM's lib/ folder rather than shipped with each job."""
+    from kafkalab.io import http
+
+    fill(topic, payments(3))
+    payments_table(t_env, "p_session", topic)
+    host, port = flinksql.session_cluster()
+    assert host == "127.0.0.1" and flinksql.session_cluster() == (host, port)
+    def finished() -> int:
+        jobs = http.call("GET", f"http://{host}:{port}/jobs/overview", service="Flink")["jobs"]
+        return sum(j["state"] == "FINISHED" for j in jobs)
+
+    before = finished()
+    for _ in range(2):
+        assert len(flinksql.collect(t_env, "SELECT payment_id FROM p_session")) == 3
+    assert finished() == before + 2
+    assert t_env.get_config().get("pipeline.jars", "") == ""
+    assert (flinksql.lib_dir(flinksql.connector_jar()) / flinksql.connector_jar().name).exists()

@@ -90,15 +90,15 @@ def test_registry_port_taken_is_one_line(env):
     assert jvms(env, "registry") == [] and jvms(env, "node-1") == []  # nothing was started
 
 
-def test_connect_worker_runs_file_connectors_and_stops_clean(env):
+def test_connect_worker_lists_the_debezium_plugins_and_stops_clean(env):
     res = lab(env, "up", "--with", "connect")
     assert res.returncode == 0, res.stderr
     assert lab(env, "up", "--with", "connect").returncode == 0
     assert len(jvms(env, "connect")) == 1
     status, plugins = http("GET", CONNECT + "/connector-plugins")
     assert status == 200
-    assert {"org.apache.kafka.connect.file.FileStreamSourceConnector",
-            "org.apache.kafka.connect.file.FileStreamSinkConnector"} <= {p["class"] for p in plugins}
+    assert {"io.debezium.connector.postgresql.PostgresConnector",
+            "io.debezium.connector.jdbc.JdbcSinkConnector"} <= {p["class"] for p in plugins}
     assert lab(env, "down").returncode == 0
     assert jvms(env, "connect") == [] and jvms(env, "node-1") == []
 

@@ -22,6 +22,8 @@ RESULTS = {
         "confluent_vs_perf": 2.5, "kafka_python_vs_perf": 0.083}},
     "widgets": {"sizing": {"median_ms": 40.0, "max_ms": 60.0, "changes": 15}, "records_per_replay": 300},
     "lateness": {"10k_ms": 120.0},
+    "cdc": {"replica": {"n": 50, "median_ms": 140.0, "p95_ms": 215.0, "max_ms": 260.0},
+            "flink": {"n": 50, "median_ms": 300.0, "p95_ms": 420.0, "max_ms": 500.0}, "gap_ms": 50},
     "notebooks": {"suite_s": 300.0, "per_notebook": {"01.ipynb": {"seconds": 7.0, "passed": False}}},
 }
 
@@ -48,6 +50,7 @@ def test_report_shows_misses_and_the_figures_without_class_sharing():
     assert "kafka_python_pure_crc" in text and "4000 msgs/s" in text
     assert "(FAILED)" in text  # a notebook that failed under nbval is flagged
     assert "widget sizing" in text and "records_per_replay" not in text
+    assert "median  140.0 ms, p95  215.0 ms" in text and "p95  420.0 ms" in text  # the commit-to-sink part
 
 
 def test_latencies_call_the_change_once_per_value():

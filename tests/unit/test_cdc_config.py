@@ -52,6 +52,20 @@ def test_sink_config_upserts_deletes_and_parks_bad_records():
     assert with_dlq["errors.deadletterqueue.context.headers.enable"] == "true"
 
 
+def test_jdbc_connection_is_what_the_sink_config_uses():
+    conn = cdc.jdbc_connection()
+    assert conn == {"connection.url": "jdbc:postgresql://127.0.0.1:15433/kafkalab", "connection.username": "kafkalab",
+                    "connection.password": "kafkalab"}
+    assert conn.items() <= cdc.sink_config(["t"], "s.t").items()
+
+
+def test_changelog_options_read_debezium_json_with_schemas_bounded_or_not():
+    unbounded, bounded = cdc.changelog_options("topic-a"), cdc.changelog_options("topic-a", bounded=True)
+    for text in (unbounded, bounded):
+        assert "'format' = 'debezium-json'" in text and "'debezium-json.schema-include' = 'true'" in text
+    assert "scan.bounded.mode" not in unbounded and "'scan.bounded.mode' = 'latest-offset'" in bounded
+
+
 def evaluate(expression: str, payload: dict) -> dict:
     """What Flink computes from a connect_json() expression, with JSON_OBJECT(...) replaced by ``payload``."""
     head, rest = expression.split(" || JSON_OBJECT(", 1)
