@@ -1,7 +1,7 @@
 """``make bench`` part ``cdc``: how long a committed database change takes to reach the sink table (Chapters 6 and 7).
 
 Two paths, each measured over a burst of single-row transactions on the benchmark's own cluster (broker, PostgreSQL
-and Connect started for it), with :mod:`kafkalab.cdc`:
+and Connect started for it), with :mod:`kafkalab.connectsql.cdc`:
 
 * ``replica``: a table -> Debezium -> Kafka -> JDBC sink -> a copy of the table (``cdc.latency_replica``);
 * ``flink``: a payment -> Debezium -> Kafka -> Flink SQL (join with customers, revenue per country) -> Kafka -> JDBC
@@ -19,7 +19,7 @@ GAP_S = 0.05
 
 def measure(n: int = BURST, gap_s: float = GAP_S) -> dict:
     """Median, p95 and maximum commit-to-sink latency of both paths, in milliseconds."""
-    from kafkalab import cdc
+    from kafkalab.connectsql import cdc
 
     return {"replica": cdc.latency_replica(n, gap_s).summary(), "flink": cdc.latency_flink(n, gap_s).summary(),
             "gap_ms": round(gap_s * 1000),

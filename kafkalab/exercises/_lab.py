@@ -77,7 +77,7 @@ def schemas() -> ModuleType:
 
 
 def connect() -> ModuleType:
-    from .. import connect as m
+    from ..connectsql import connect as m
 
     return m
 
@@ -89,13 +89,13 @@ def basics() -> ModuleType:
 
 
 def cdc() -> ModuleType:
-    from .. import cdc as m
+    from ..connectsql import cdc as m
 
     return m
 
 
 def flinksql() -> ModuleType:
-    from .. import flinksql as m
+    from ..connectsql import flinksql as m
 
     return m
 

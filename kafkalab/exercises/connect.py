@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Iterator
 
 from . import _lab
 from .answers import need, type_name

@@ -1,4 +1,4 @@
-"""kafkalab.cdc against the real stack: PostgreSQL, the Connect worker with Debezium's source and JDBC sink, Kafka and
+"""kafkalab.connectsql.cdc against the real stack: PostgreSQL, the Connect worker with Debezium's source and JDBC sink, Kafka and
 Flink SQL. Each test captures its own schema with run-unique connector, slot, publication and topic names, and
 removes them at teardown. PostgreSQL and Connect are started here if the course cluster does not run them yet."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from kafkalab import cdc, connect
+from kafkalab.connectsql import cdc, connect
 from kafkalab.io import clients, topics
 from kafkalab.cluster import services
 from kafkalab.cluster.plugins import DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES
@@ -188,7 +188,7 @@ def test_a_failed_task_is_found_through_rest_then_fixed_and_restarted(lab):
 
 
 def test_flink_revenue_per_country_lands_in_postgres_equal_to_the_source_group_by(lab):
-    from kafkalab import flinksql
+    from kafkalab.connectsql import flinksql
 
     schema = lab["schema"]
     source = capture(lab)

@@ -1,4 +1,4 @@
-"""kafkalab.connect against the live Connect worker (started here, with PostgreSQL, if the embedded stack does not run
+"""kafkalab.connectsql.connect against the live Connect worker (started here, with PostgreSQL, if the embedded stack does not run
 them yet): the worker and its plugins, create/pause/resume/stop/delete, a sink's offsets remembered and reset by
 ``fresh``, validation as one line per setting, and a FAILED task's trace. The connector is Debezium's JDBC sink
 writing into a schema of the test's own; the Debezium source has its tests in test_cdc.py."""
@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from kafkalab import cdc, connect
+from kafkalab.connectsql import cdc, connect
 from kafkalab.cluster import services
 from kafkalab.cluster.maven import pinned
 from kafkalab.cluster.plugins import DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES

@@ -1,4 +1,4 @@
-"""kafkalab.flinksql against the live course cluster: bounded Kafka tables, windows with event-time watermarks,
+"""kafkalab.connectsql.flinksql against the live course cluster: bounded Kafka tables, windows with event-time watermarks,
 a temporal join, INSERT INTO a topic, EXPLAIN, Flink's refusals in one line, the timeout on unbounded queries, and
 the data behind the streaming SQL chapter's exercises.
 
@@ -11,12 +11,12 @@ import math
 
 import pytest
 
-from kafkalab import connect, flinksql
+from kafkalab.connectsql import connect, flinksql
 from kafkalab.exercises import streaming_sql
 from kafkalab.config import bootstrap_servers
 from kafkalab.datagen import EPOCH_MS, payments
 from kafkalab.errors import LabError
-from kafkalab.flinksql import kafka_options
+from kafkalab.connectsql.flinksql import kafka_options
 from kafkalab.io import clients, topics
 
 MIN = 60_000

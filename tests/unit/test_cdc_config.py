@@ -1,4 +1,4 @@
-"""kafkalab.cdc's connector configs, run-unique names, the Connect JSON envelope built in Flink SQL, and the latency
+"""kafkalab.connectsql.cdc's connector configs, run-unique names, the Connect JSON envelope built in Flink SQL, and the latency
 summary: the logic that needs no running service."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kafkalab import cdc
+from kafkalab.connectsql import cdc
 from kafkalab.cluster.plugins import DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES
 
 

@@ -1,7 +1,7 @@
-"""kafkalab.flinksql's text helpers, without a JVM: the events table's DDL and Flink's refusals in one line."""
+"""kafkalab.connectsql.flinksql's text helpers, without a JVM: the events table's DDL and Flink's refusals in one line."""
 from __future__ import annotations
 
-from kafkalab import flinksql
+from kafkalab.connectsql import flinksql
 
 PARSE_ERROR = ("An error occurred while calling o8.sqlQuery.\n: org.apache.flink.table.api.SqlParserException: SQL "
                "parse failed. Encountered \"method\" at line 1, column 22.\nWas expecting one of:\n    \"ABS\" ...\n"

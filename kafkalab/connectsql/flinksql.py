@@ -26,8 +26,8 @@ import re
 import threading
 from pathlib import Path
 
-from .config import HOST, bootstrap_servers, settings
-from .errors import LabError
+from ..config import HOST, bootstrap_servers, settings
+from ..errors import LabError
 
 #: Java versions Flink 2.2 supports; the gateway JVM is started with the first one found.
 FLINK_JAVA = (17, 21, 11)
@@ -40,7 +40,7 @@ TIMEOUT_S = 120
 
 def connector_jar() -> Path:
     """The Kafka SQL connector jar, resolved from Maven Central the first time."""
-    from .cluster.maven import classpath
+    from ..cluster.maven import classpath
 
     jars = [Path(j) for j in classpath("flink", quiet=True).split(os.pathsep) if j]
     kafka = [j for j in jars if j.name.startswith("flink-sql-connector-kafka")]
@@ -52,7 +52,7 @@ def connector_jar() -> Path:
 
 def _java_home() -> str:
     """A JAVA_HOME with a Java version Flink supports (17, 21 or 11)."""
-    from .cluster.java import _candidates, java_version
+    from ..cluster.java import _candidates, java_version
 
     found = []
     for want in FLINK_JAVA:

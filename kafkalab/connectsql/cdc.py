@@ -37,13 +37,13 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import connect
-from .cluster.plugins import DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES
-from .cluster.postgres import DATABASE, PASSWORD, USER
-from .cluster.postgres import connect as pg_connect
-from .config import HOST, bootstrap_servers, settings
-from .errors import LabError
-from .io.read import read_to_end
-from .wait import wait_until
+from ..cluster.plugins import DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES
+from ..cluster.postgres import DATABASE, PASSWORD, USER
+from ..cluster.postgres import connect as pg_connect
+from ..config import HOST, bootstrap_servers, settings
+from ..errors import LabError
+from ..io.read import read_to_end
+from ..wait import wait_until
 
 #: Connect's JSON converter with the {schema, payload} envelope, for keys and values.
 JSON_WITH_SCHEMAS = {
@@ -475,7 +475,7 @@ def create_sink(topics: list[str], table: str, run: str | None = None, dlq: bool
 def drop_sink(sink: Sink, dlq_topic: bool = True) -> None:
     """Delete the sink connector, its consumer group and (``dlq_topic``) its dead-letter topic."""
     connect.delete(sink.name)
-    from .io.clients import admin
+    from ..io.clients import admin
 
     with contextlib.suppress(Exception), contextlib.closing(admin()) as a:
         a.delete_consumer_groups([f"connect-{sink.name}"])
@@ -499,7 +499,7 @@ def dead_letters(topic: str, timeout_s: float = 15) -> list[dict]:
 
 
 def _delete_topics(topics: list[str]) -> None:
-    from .io.topics import delete_topic
+    from ..io.topics import delete_topic
 
     for t in topics:
         with contextlib.suppress(LabError):

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from .errors import LabError
-from .io import http
-from .io.read import read_to_end
-from .wait import wait_until
+from ..errors import LabError
+from ..io import http
+from ..io.read import read_to_end
+from ..wait import wait_until
 
 JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
 STRING_CONVERTER = "org.apache.kafka.connect.storage.StringConverter"
@@ -27,7 +27,7 @@ STATES = ("RUNNING", "PAUSED", "STOPPED")
 
 def url() -> str:
     """The REST address of the Connect worker (``KAFKALAB_CONNECT_PORT`` changes the port)."""
-    from .cluster.services import service
+    from ..cluster.services import service
 
     return service("connect").url
 
