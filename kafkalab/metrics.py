@@ -338,3 +338,136 @@ class Recorder:
 def cluster_total(sample_values: Mapping[str, Mapping[str, float | None]], key: str) -> float:
     """The sum of one metric over brokers (missing values count as 0): bytes in of the whole cluster, say."""
     return sum(v.get(key) or 0.0 for v in sample_values.values())
+
+
+# ------------------------------------------------------------------------------------------ a load to watch
+class SteadyLoad:
+    """A producer writing ``rate`` records/s of ``size_bytes`` random bytes to ``topic`` for ``seconds``, and (with
+    ``group``) a consumer group reading them, each in a background thread: something for the metrics to show.
+
+    Records go out in small bursts every ``tick_s`` (kafka-python cannot sleep 1/rate between records at thousands
+    per second), so the broker sees the average rate. ``sent`` and ``consumed`` count records; ``error`` keeps the
+    first exception of either thread. Use it as a ``with`` block or call :meth:`start` and :meth:`join`.
+    """
+
+    def __init__(self, topic: str, rate: float, size_bytes: int, seconds: float, group: str | None = None,
+                 tick_s: float = 0.05) -> None:
+        from .validate import count, number
+
+        self.topic, self.group = topic, group
+        self.rate = number("rate", rate, low=0, low_open=True, high=100_000, unit="records/s")
+        self.size_bytes = count("size_bytes", size_bytes)
+        self.seconds = number("seconds", seconds, low=0, low_open=True, high=600, unit="seconds")
+        self.tick_s = tick_s
+        self.sent = self.consumed = 0
+        self.error: BaseException | None = None
+        self._done = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def _produce(self) -> None:
+        import contextlib
+        import random
+
+        from .io.clients import producer
+
+        payload = random.Random(self.size_bytes).randbytes(self.size_bytes)  # incompressible, the same every run
+        try:
+            with contextlib.closing(producer(linger_ms=5, acks="all")) as p:
+                t0 = time.monotonic()
+                while (now := time.monotonic() - t0) < self.seconds:
+                    due = int(min(now + self.tick_s, self.seconds) * self.rate)
+                    while self.sent < due:
+                        p.send(self.topic, key=b"k%03d" % (self.sent % 100), value=payload)
+                        self.sent += 1
+                    time.sleep(max(0.0, t0 + now + self.tick_s - time.monotonic()))
+                p.flush(timeout=60)
+        except BaseException as e:  # shown by join()
+            self.error = self.error or e
+        finally:
+            self._done.set()
+
+    def _consume(self) -> None:
+        import contextlib
+
+        from .io.clients import consumer
+
+        try:
+            with contextlib.closing(consumer(self.topic, group_id=self.group, auto_offset_reset="earliest")) as c:
+                idle_since = None
+                while True:
+                    polled = c.poll(timeout_ms=200)
+                    self.consumed += sum(len(v) for v in polled.values())
+                    if polled:
+                        idle_since = None
+                    elif self._done.is_set():
+                        idle_since = idle_since or time.monotonic()
+                        if time.monotonic() - idle_since > 2 or self.consumed >= self.sent:
+                            break
+                c.commit()
+        except BaseException as e:  # shown by join()
+            self.error = self.error or e
+
+    def start(self) -> SteadyLoad:
+        targets = [self._produce] + ([self._consume] if self.group else [])
+        self._threads = [threading.Thread(target=t, name=f"load-{t.__name__}", daemon=True) for t in targets]
+        for t in self._threads:
+            t.start()
+        return self
+
+    def is_alive(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def join(self, timeout_s: float = 120) -> None:
+        """Wait for both threads; a failure in either is raised here as one LabError line."""
+        for t in self._threads:
+            t.join(timeout=timeout_s)
+        if self.error is not None:
+            raise LabError(f"the load stopped: {type(self.error).__name__}: {self.error}")
+
+    def __enter__(self) -> SteadyLoad:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.join()
+
+
+def steady_rate(points: Sequence[tuple[float, float | None]], start_s: float, end_s: float) -> float | None:
+    """The median of the values between ``start_s`` and ``end_s`` (the steady part of a load, without its ramp
+    up and down), or None if there is none."""
+    import statistics
+
+    inside = [v for t, v in points if start_s <= t <= end_s and v is not None]
+    return statistics.median(inside) if inside else None
+
+
+# ------------------------------------------------------------------------------------------ share groups
+def parse_share_group_lag(text: str) -> dict[tuple[str, int], int | None]:
+    """``kafka-share-groups --describe --group G`` output as {(topic, partition): lag} (None where it prints
+    "-": the group has not started on that partition)."""
+    out: dict[tuple[str, int], int | None] = {}
+    lines = [ln.split() for ln in text.splitlines() if ln.strip()]
+    header = next((i for i, cols in enumerate(lines) if "LAG" in cols and "PARTITION" in cols), None)
+    if header is None:
+        return out
+    names = lines[header]
+    for cols in lines[header + 1:]:
+        if len(cols) != len(names):
+            continue
+        row = dict(zip(names, cols))
+        lag = row["LAG"]
+        out[(row["TOPIC"], int(row["PARTITION"]))] = None if lag == "-" else int(lag)
+    return out
+
+
+def share_group_lag(group: str) -> dict[tuple[str, int], int | None]:
+    """The lag of share group ``group`` per partition, from Kafka's own ``kafka-share-groups`` tool (kafka-python has
+    no share-group Admin API): records past the group's start offset not yet acknowledged."""
+    from .cluster.tools import run_tool
+    from .config import bootstrap_servers
+
+    res = run_tool("kafka-share-groups", ["--bootstrap-server", bootstrap_servers(), "--describe", "--group", group],
+                   check=False, timeout=60)
+    if res.returncode != 0:
+        lines = [ln for ln in (res.stderr or res.stdout).splitlines() if ln.strip()]
+        raise LabError(f"kafka-share-groups could not describe {group!r}: {lines[-1] if lines else 'no output'}")
+    return parse_share_group_lag(res.stdout)

@@ -98,3 +98,17 @@ def test_recorder_turns_counts_into_rates_and_marks_a_broker_that_is_down(monkey
 
 def test_cluster_total_adds_brokers_and_skips_missing_values():
     assert metrics.cluster_total({"b1": {"bytes_in": 5.0}, "b2": {"bytes_in": None}, "b3": {}}, "bytes_in") == 5.0
+
+
+def test_share_group_lag_parsed_from_the_tool_output():
+    text = ("\nGROUP           TOPIC           PARTITION  START-OFFSET  LAG\n"
+            "mon-share2      mon-test        0          500           19501\n"
+            "mon-share2      mon-test        1          -             -\n")
+    assert metrics.parse_share_group_lag(text) == {("mon-test", 0): 19501, ("mon-test", 1): None}
+    assert metrics.parse_share_group_lag("Group 'x' does not exist.") == {}
+
+
+def test_steady_rate_is_the_median_inside_the_window():
+    pts = [(0.0, 0.0), (1.0, 100.0), (2.0, 120.0), (3.0, None), (4.0, 110.0), (5.0, 10.0)]
+    assert metrics.steady_rate(pts, 1, 4) == 110.0
+    assert metrics.steady_rate(pts, 10, 20) is None
