@@ -16,6 +16,7 @@ from ..errors import LabError
 from . import procs
 
 PATH = "/jolokia"
+GRACE_S = 5  # how long a port that no visible process holds may take to close
 
 
 def broker_port(node_id: int, s: Settings | None = None) -> int:
@@ -47,8 +48,18 @@ def jvm_args(port: int, quiet: bool = False) -> list[str]:
 
 def check_port(port: int, who: str, setting: str) -> None:
     """Raise a one-line LabError with the fix when another program holds ``port`` (the agent of ``who``)."""
-    if procs.port_free(port):
-        return
+    from ..wait import wait_until
+
+    def free_or_owned() -> str | None:  # taken by no visible listener: a client's passing source port, or a JVM
+        if procs.port_free(port):        # killed a moment ago still closing it; look again for a few seconds
+            return "free"
+        return "owned" if procs.port_owner(port) else None
+
+    try:
+        if wait_until(free_or_owned, timeout_s=GRACE_S, interval_s=0.1, what=f"port {port} to close") == "free":
+            return
+    except LabError:
+        pass
     owner = procs.port_owner(port)
     by = f" by pid {owner[0]} ({owner[1]})" if owner else ""
     raise LabError(f"port {port} ({who} metrics agent, Jolokia) on {HOST} is already in use{by}; stop that program, "

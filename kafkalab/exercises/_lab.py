@@ -162,3 +162,10 @@ def frozen(node_ids):
     from ..replication import frozen as f
 
     return f(node_ids)
+
+
+def leader_kill_test(topic: str, bootstrap: str, settings: dict):
+    """Write through a leader kill with ``settings`` and count what survived (kafkalab.replication)."""
+    from ..replication import leader_kill_test as f
+
+    return f(topic, bootstrap, settings)

@@ -135,3 +135,23 @@ def latest_table(recorder: Recorder, keys: Iterable[str] | None = None):
     latest = recorder.latest()
     wanted: Sequence[str] = list(keys) if keys is not None else [m.key for m in recorder.wanted]
     return pd.DataFrame({s: {BY_KEY[k].label: latest[s].get(k) for k in wanted} for s in sorted(latest)})
+
+
+def metric_figure(recorder: Recorder, key: str, title: str = "", height: int = 340):
+    """One metric of every broker over time (a line per broker; gaps where a broker did not answer), with the
+    recorder's marks as labelled dashed lines."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for k, source in enumerate(sorted(recorder.ports)):
+        pts = recorder.series(key, source)
+        fig.add_trace(go.Scatter(x=[round(t, 2) for t, _ in pts], y=[v for _, v in pts], mode="lines+markers",
+                                 name=source, line=dict(color=_COLORS[k % len(_COLORS)], shape="hv"),
+                                 marker=dict(size=4)))
+    for i, (t, label) in enumerate(recorder.marks):
+        fig.add_vline(x=t, line_dash="dash", line_color="#c0392b", annotation_text=label,
+                      annotation_position="top left" if i % 2 else "top right")
+    fig.update_layout(title=title or BY_KEY[key].label, height=height, width=760, xaxis_title="seconds",
+                      yaxis_title=BY_KEY[key].label, margin=dict(t=60, l=60, r=20, b=50),
+                      legend=dict(orientation="h", y=-0.25))
+    return fig
