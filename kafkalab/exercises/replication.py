@@ -9,7 +9,7 @@ from . import _lab
 from .answers import type_name
 from .core import Mistake, exercise
 from .scratch import unique_name
-from .verdicts import NotYet, WrongType
+from .verdicts import NotAnswered, NotYet, WrongType
 
 CHAPTER = "replication"
 TOPIC = "replication-payments"
@@ -265,6 +265,8 @@ def _settings(**changes) -> dict:
 def _validated(answer) -> dict:
     if not isinstance(answer, dict):
         raise WrongType(f"answer with a dict with the keys {list(SETTINGS_KEYS)}, not {type_name(answer)}")
+    if any(v is ... for v in answer.values()):
+        raise NotAnswered("replace the `...` and run the cell again.")
     missing = [k for k in SETTINGS_KEYS if k not in answer]
     if missing:
         raise NotYet(f"your dict has no {missing[0]!r}; give all four: {list(SETTINGS_KEYS)}")
@@ -311,6 +313,7 @@ durable_settings = {"replication_factor": 3, "min_insync_replicas": 2, "acks": "
         Mistake("your dict has no 'acks'", answer={k: v for k, v in _settings().items() if k != "acks"}),
         Mistake("acks is 0, 1 or \"all\"", answer=_settings(acks="al"), kind="wrong type"),
         Mistake("answer with a dict", answer=[3, 2, "all", True], kind="wrong type"),
+        Mistake("replace the `...`", answer=dict.fromkeys(SETTINGS_KEYS, ...), kind="not answered"),
     ],
 )
 def survives_a_leader_kill(answer, *, bootstrap: str | None = None) -> str:
