@@ -342,7 +342,7 @@ def cluster_total(sample_values: Mapping[str, Mapping[str, float | None]], key: 
 
 # ------------------------------------------------------------------------------------------ a load to watch
 class SteadyLoad:
-    """A producer writing ``rate`` records/s of ``size_bytes`` random bytes to ``topic`` for ``seconds``, and (with
+    """A producer writing ``rate`` records/s of ``size_bytes`` random letters to ``topic`` for ``seconds``, and (with
     ``group``) a consumer group reading them, each in a background thread: something for the metrics to show.
 
     Records go out in small bursts every ``tick_s`` (kafka-python cannot sleep 1/rate between records at thousands
@@ -367,10 +367,12 @@ class SteadyLoad:
     def _produce(self) -> None:
         import contextlib
         import random
+        import string
 
         from .io.clients import producer
 
-        payload = random.Random(self.size_bytes).randbytes(self.size_bytes)  # incompressible, the same every run
+        letters = string.ascii_letters + string.digits  # text, so Kafka's console tools can print the records
+        payload = "".join(random.Random(self.size_bytes).choices(letters, k=self.size_bytes)).encode()
         try:
             with contextlib.closing(producer(linger_ms=5, acks="all")) as p:
                 t0 = time.monotonic()
