@@ -192,10 +192,26 @@ class KillReport:
     before_acknowledged: int
     during_written: int
     during_acknowledged_in_time: int  # within the few seconds the broker stayed down
+    refused_while_down: bool  # a single acks=all send then got NotEnoughReplicas from the new leader
     acknowledged: int  # in the end, before and during
     lost: int  # acknowledged but not in the topic after the failover
     duplicates: int  # payments stored more than once
     in_sync_while_down: int
+
+
+def _refused(topic: str, bootstrap: str, timeout_s: float = 45) -> bool:
+    """Does the leader of partition 0 refuse an acks=all write now (NotEnoughReplicas)? One :class:`Probe` send
+    at a time until the broker gives either answer; a timeout or a stale leader just means "ask again"."""
+    probe = Probe(bootstrap, request_timeout_ms=5000)
+    try:
+        def answered() -> str | None:
+            outcome = probe.send(topic, 0, timeout_s=8)
+            return outcome if outcome == "acknowledged" or "NotEnoughReplicas" in outcome else None
+
+        return "NotEnoughReplicas" in wait_until(answered, timeout_s=timeout_s, interval_s=0.5,
+                                                 what=f"a clear answer to one acks=all write to {topic}")
+    finally:
+        probe.close()
 
 
 def leader_kill_test(topic: str, bootstrap: str, settings: Mapping[str, object], per_phase: int = 50,
@@ -205,8 +221,9 @@ def leader_kill_test(topic: str, bootstrap: str, settings: Mapping[str, object],
 
     1. Pause both followers (SIGSTOP) for a second, so nothing written now reaches them; write ``per_phase``
        payments; kill the leader (SIGKILL); resume the followers. One of them takes over.
-    2. While the killed broker is down, write ``per_phase`` more and wait up to ``outage_s`` for their
-       acknowledgements; note the ISR size.
+    2. While the killed broker is down, send one acks=all probe (does the new leader refuse writes with
+       NotEnoughReplicas?), write ``per_phase`` more and wait up to ``outage_s`` for their acknowledgements; note
+       the ISR size.
     3. Restart the broker, let every producer request finish, wait until all replicas are in sync, read the topic
        back and compare it with the acknowledgements.
     """
@@ -233,8 +250,9 @@ def leader_kill_test(topic: str, bootstrap: str, settings: Mapping[str, object],
                 time.sleep(0.5)
                 before_acked = sum(f.succeeded() for f in before)
                 broker.kill_node(leader)
-            replicas.watch(topic, 0, lambda s: s["leader"] not in (leader, -1), timeout_s=60)
+            replicas.watch(topic, 0, lambda s: s["leader"] not in (leader, -1), timeout_s=90)
             in_sync = len(replicas.partitions(topic)[0]["isr"])
+            refused = _refused(topic, bootstrap)
             during = [p.send(topic, key=b"during", value=json.dumps({"payment_id": per_phase + i}).encode())
                       for i in range(per_phase)]
             deadline = time.monotonic() + outage_s
@@ -253,6 +271,7 @@ def leader_kill_test(topic: str, bootstrap: str, settings: Mapping[str, object],
     return KillReport(
         replication_factor=len(state["replicas"]), min_insync=int(settings.get("min_insync_replicas", 0) or 0),
         acks=settings["acks"], idempotent=bool(settings["enable_idempotence"]), before_acknowledged=before_acked,
-        during_written=per_phase, during_acknowledged_in_time=during_in_time, acknowledged=len(acked),
+        during_written=per_phase, during_acknowledged_in_time=during_in_time, refused_while_down=refused,
+        acknowledged=len(acked),
         lost=sum(1 for i in acked if i not in stored), duplicates=sum(1 for c in stored.values() if c > 1),
         in_sync_while_down=in_sync)
