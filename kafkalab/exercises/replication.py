@@ -196,12 +196,15 @@ def _leaders_moved() -> Iterator[dict]:
     expects="a dict {partition: broker id of its leader}, read after your election",
     hints=[
         "The preferred leader of a partition is the first broker in its replica list; after crashes, others may "
-        "lead. `ADMIN.elect_leaders(ElectionType.PREFERRED, {TOPIC: [0, 1, 2]})` hands leadership back.",
+        "lead. `elect_leaders(ElectionType.PREFERRED, {TOPIC: [0, 1, 2]})` on an admin client hands leadership "
+        "back; take a new one, `admin(bootstrap_servers=BROKERS)`, since a client made before the crashes may not "
+        "know a restarted broker yet.",
         "The election is quick, but the metadata catches up a moment later: wait with `replicas.watch(...)` until "
         "each partition's leader is its first replica, then read the leaders with `replicas.partitions(TOPIC)`.",
     ],
     solution='''
-ADMIN.elect_leaders(ElectionType.PREFERRED, {TOPIC: [0, 1, 2]})
+with admin(bootstrap_servers=BROKERS) as election_admin:  # a new client knows every broker restarted above
+    election_admin.elect_leaders(ElectionType.PREFERRED, {TOPIC: [0, 1, 2]})
 for n in replicas.partitions(TOPIC):  # the election is quick, but wait until the metadata shows it
     replicas.watch(TOPIC, n, lambda s: s["leader"] == s["replicas"][0], timeout_s=30)
 leaders_solution = {n: s["leader"] for n, s in replicas.partitions(TOPIC).items()}
