@@ -61,6 +61,19 @@ class Replicas:
             raise LabError(f"broker {node} leads no partition of {topic}; replicas.table({topic!r}) shows who does")
         return found[0]
 
+    def led_away_from_controller(self, topic: str) -> int:
+        """A partition of ``topic`` whose leader is not the active controller (the lowest such partition).
+
+        On the course's combined nodes, killing the broker that also leads the controller quorum adds a controller
+        election to the failover; under load the two surviving voters can then take a minute or more to agree.
+        """
+        controller = self.admin.describe_metadata_quorum()["topics"][0]["partitions"][0]["leader_id"]
+        found = [n for n, s in self.partitions(topic).items() if s["leader"] not in (controller, -1)]
+        if not found:
+            raise LabError(f"every partition of {topic} is led by the active controller (node {controller}); "
+                           "recreate the topic so that its leaders spread over the brokers")
+        return found[0]
+
     def watch(self, topic: str, partition: int, done: Callable[[PartitionState], bool], timeout_s: float = 60,
               seen: list | None = None) -> list:
         """Poll one partition until ``done(state)`` holds; return the changes seen as (time, leader, ISR),
