@@ -392,10 +392,11 @@ def _up_locked(n: int, s: Settings, quiet: bool) -> dict:
     try:
         for node in to_start:
             _forget_cds_part(node, trust=False)  # left by a JVM that died without our `down`: may be half written
-            cds_opts, part = cds.jvm_args("broker", java, cp)
+            # the agent's jar is part of what a class archive must match: an archive of its own
+            cds_opts, part = cds.jvm_args("broker", java, cp + os.pathsep + jolokia.agent_jar(quiet))
             if part is not None:
                 node.cds_marker.write_text(str(part))
-            agent = jolokia.jvm_args(node.jolokia_port, quiet)  # JMX metrics over HTTP on 127.0.0.1
+            agent = jolokia.jvm_args(node.jolokia_port, quiet, class_archive=bool(cds_opts))
             cmd = _java_cmd(java, cp, node, ["kafka.Kafka", str(node.props_file)], s.heap, cds_opts + agent)
             with open(node.console_log, "ab") as out:
                 proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -41,9 +41,14 @@ def agent_jar(quiet: bool = False) -> str:
     return classpath("jolokia", quiet=quiet).split(":")[0]
 
 
-def jvm_args(port: int, quiet: bool = False) -> list[str]:
-    """The ``-javaagent`` argument that starts the agent on ``port``, bound to 127.0.0.1, with discovery off."""
-    return [f"-javaagent:{agent_jar(quiet)}=host={HOST},port={port},discoveryEnabled=false"]
+def jvm_args(port: int, quiet: bool = False, class_archive: bool = False) -> list[str]:
+    """The ``-javaagent`` argument that starts the agent on ``port``, bound to 127.0.0.1, with discovery off.
+
+    ``class_archive``: the JVM writes or maps a class archive (kafkalab.cluster.cds). Java refuses to write one with
+    an agent unless two diagnostic options allow it, and maps such an archive only with the same options (else it
+    quietly starts without it), so both get them."""
+    allow = ["-XX:+UnlockDiagnosticVMOptions", "-XX:+AllowArchivingWithJavaAgent"] if class_archive else []
+    return [*allow, f"-javaagent:{agent_jar(quiet)}=host={HOST},port={port},discoveryEnabled=false"]
 
 
 def check_port(port: int, who: str, setting: str) -> None:
