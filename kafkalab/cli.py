@@ -154,13 +154,20 @@ def _status(as_json: bool) -> int:
         for name, n in st["nodes"].items():
             state = f"running, pid {n['pid']}" if n["pid"] else "stopped"
             answer = "answers" if n["broker_answers"] else "no answer"
-            print(f"{name}: {state}; broker 127.0.0.1:{n['broker_port']} {answer}")
+            print(f"{name}: {state}; broker 127.0.0.1:{n['broker_port']} {answer}{_metrics(n)}")
         for name, svc in st["services"].items():
             state = f"running, pid {svc['pid']}" if svc["pid"] else "stopped"
             data = f" (data: {svc['data']})" if "data" in svc else ""
-            print(f"{name}: {state}; {svc['url']} {'answers' if svc['answers'] else 'no answer'}{data}")
+            print(f"{name}: {state}; {svc['url']} {'answers' if svc['answers'] else 'no answer'}{_metrics(svc)}{data}")
     running = any(n["pid"] for n in st["nodes"].values()) if st["embedded"] else True
     return 0 if running else 3
+
+
+def _metrics(entry: dict) -> str:
+    """"; metrics (Jolokia) 127.0.0.1:N answers" for a JVM that carries the agent, else nothing."""
+    if "jolokia_port" not in entry:
+        return ""
+    return f"; metrics (Jolokia) 127.0.0.1:{entry['jolokia_port']} {'answers' if entry['jolokia_answers'] else 'no answer'}"
 
 
 def main() -> None:

@@ -84,6 +84,8 @@ def checks(services: tuple[str, ...] = ("broker",)) -> list[Check]:
                                      f"stop that program, or set KAFKA_BOOTSTRAP_SERVERS={HOST}:{port} to use it"))
                 else:
                     out.append(Check(f"port {port}", False, f"free: {name} is not running", "python -m kafkalab up"))
+            if node["pid"]:
+                out.append(_jolokia_check(name, node["jolokia_port"], node["jolokia_answers"], "KAFKALAB_JOLOKIA_PORT"))
     else:
         out.append(Check("bootstrap", True, f"KAFKA_BOOTSTRAP_SERVERS={s.bootstrap} (nothing embedded is started)"))
     out.extend(_cluster_checks(s.bootstrap))
@@ -92,11 +94,26 @@ def checks(services: tuple[str, ...] = ("broker",)) -> list[Check]:
     for name, svc in service_status().items():
         if svc["answers"]:
             out.append(Check(name, True, f"answers on {svc['url']}" + (f" (pid {svc['pid']})" if svc["pid"] else "")))
+            if svc["pid"] and "jolokia_port" in svc:
+                out.append(_jolokia_check(name, svc["jolokia_port"], svc["jolokia_answers"],
+                                          f"KAFKALAB_{name.upper()}_JOLOKIA_PORT"))
         elif name in services or svc["pid"]:
             out.append(Check(name, False, f"not answering on {svc['url']}", f"python -m kafkalab up --with {name}"))
         else:
             out.append(Check(name, True, "not running (chapters that need it start it)"))
     return out
+
+
+def _jolokia_check(name: str, port: int, answers: bool, setting: str) -> Check:
+    """The metrics agent (Jolokia) of one running JVM: it answers, or what holds its port and the fix."""
+    if answers:
+        return Check(f"metrics agent {port}", True, f"{name}'s Jolokia answers on {HOST}:{port}/jolokia")
+    owner = procs.port_owner(port)
+    if owner:
+        return Check(f"metrics agent {port}", False, f"{name}'s Jolokia port is held by pid {owner[0]} ({owner[1]})",
+                     f"stop that program and restart {name} (`python -m kafkalab down`, then `up`), or set {setting}")
+    return Check(f"metrics agent {port}", False, f"{name} runs without its Jolokia agent",
+                 "restart it: `python -m kafkalab down`, then `python -m kafkalab up`")
 
 
 def _cluster_checks(bootstrap: str) -> list[Check]:

@@ -13,6 +13,8 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from .cluster import broker
@@ -57,6 +59,19 @@ class Replicas:
         found = [n for n, s in self.partitions(topic).items() if s["leader"] == node]
         if not found:
             raise LabError(f"broker {node} leads no partition of {topic}; replicas.table({topic!r}) shows who does")
+        return found[0]
+
+    def led_away_from_controller(self, topic: str) -> int:
+        """A partition of ``topic`` whose leader is not the active controller (the lowest such partition).
+
+        On the course's combined nodes, killing the broker that also leads the controller quorum adds a controller
+        election to the failover; under load the two surviving voters can then take a minute or more to agree.
+        """
+        controller = self.admin.describe_metadata_quorum()["topics"][0]["partitions"][0]["leader_id"]
+        found = [n for n, s in self.partitions(topic).items() if s["leader"] not in (controller, -1)]
+        if not found:
+            raise LabError(f"every partition of {topic} is led by the active controller (node {controller}); "
+                           "recreate the topic so that its leaders spread over the brokers")
         return found[0]
 
     def watch(self, topic: str, partition: int, done: Callable[[PartitionState], bool], timeout_s: float = 60,
@@ -148,3 +163,128 @@ class Payments:
         if self._thread is not None:
             self._thread.join(timeout=90)
         self.producer.close(timeout=10)
+
+
+class Probe:
+    """One ``acks=all`` send at a time with ``retries=0`` (section 6 of Chapter 11): the broker's own answer at once,
+    where a normal producer would retry ``NotEnoughReplicas`` until its delivery timeout and then report only
+    "Expiring 1 record(s)"."""
+
+    def __init__(self, bootstrap: str, request_timeout_ms: int = 3000) -> None:
+        from .io.clients import producer
+
+        self.producer = producer(bootstrap_servers=bootstrap, acks="all", retries=0, enable_idempotence=False,
+                                 request_timeout_ms=request_timeout_ms)
+
+    def send(self, topic: str, partition: int, timeout_s: float = 10) -> str:
+        """Send one record to ``partition`` of ``topic``: "acknowledged" or "not acknowledged: <error name>"."""
+        from kafka.errors import KafkaError
+
+        try:
+            self.producer.send(topic, value=b"probe", partition=partition).get(timeout=timeout_s)
+            return "acknowledged"
+        except KafkaError as e:
+            return f"not acknowledged: {type(e).__name__}"
+
+    def close(self) -> None:
+        self.producer.close(timeout=10)
+
+
+# ----------------------------------------------------------------------------------------------- a leader kill test
+@dataclass(frozen=True)
+class KillReport:
+    """What a leader kill did to numbered payments written with some settings (:func:`leader_kill_test`).
+
+    ``before`` were written while the followers were paused, just before the leader was killed; ``during`` while
+    the killed broker was down. ``in_sync_while_down`` is the ISR size of the partition then."""
+
+    replication_factor: int
+    min_insync: int
+    acks: object
+    idempotent: bool
+    before_acknowledged: int
+    during_written: int
+    during_acknowledged_in_time: int  # within the few seconds the broker stayed down
+    refused_while_down: bool  # a single acks=all send then got NotEnoughReplicas from the new leader
+    acknowledged: int  # in the end, before and during
+    lost: int  # acknowledged but not in the topic after the failover
+    duplicates: int  # payments stored more than once
+    in_sync_while_down: int
+
+
+def _refused(topic: str, bootstrap: str, timeout_s: float = 45) -> bool:
+    """Does the leader of partition 0 refuse an acks=all write now (NotEnoughReplicas)? One :class:`Probe` send
+    at a time until the broker gives either answer; a timeout or a stale leader just means "ask again"."""
+    probe = Probe(bootstrap, request_timeout_ms=5000)
+    try:
+        def answered() -> str | None:
+            outcome = probe.send(topic, 0, timeout_s=8)
+            return outcome if outcome == "acknowledged" or "NotEnoughReplicas" in outcome else None
+
+        return "NotEnoughReplicas" in wait_until(answered, timeout_s=timeout_s, interval_s=0.5,
+                                                 what=f"a clear answer to one acks=all write to {topic}")
+    finally:
+        probe.close()
+
+
+def leader_kill_test(topic: str, bootstrap: str, settings: Mapping[str, object], per_phase: int = 50,
+                     outage_s: float = 5.0) -> KillReport:
+    """Write numbered payments to the one-partition ``topic`` with the producer ``settings`` (``acks``,
+    ``enable_idempotence``) through a leader kill, and count what survived.
+
+    1. Pause both followers (SIGSTOP) for a second, so nothing written now reaches them; write ``per_phase``
+       payments; kill the leader (SIGKILL); resume the followers. One of them takes over.
+    2. While the killed broker is down, send one acks=all probe (does the new leader refuse writes with
+       NotEnoughReplicas?), write ``per_phase`` more and wait up to ``outage_s`` for their acknowledgements; note
+       the ISR size.
+    3. Restart the broker, let every producer request finish, wait until all replicas are in sync, read the topic
+       back and compare it with the acknowledgements.
+    """
+    from collections import Counter
+
+    from .io.clients import admin, producer
+    from .io.read import read_to_end
+
+    a = admin(bootstrap_servers=bootstrap)
+    replicas = Replicas(a)
+    p = producer(bootstrap_servers=bootstrap, acks=settings["acks"],
+                 enable_idempotence=bool(settings["enable_idempotence"]), request_timeout_ms=10000,
+                 delivery_timeout_ms=60000, linger_ms=0)
+    try:
+        replicas.wait_in_sync(topic)
+        p.send(topic, key=b"warm-up", value=b"warm-up").get(timeout=20)  # metadata and a producer id first
+        state = replicas.partitions(topic)[0]
+        leader, followers = state["leader"], [n for n in state["replicas"] if n != state["leader"]]
+        with nodes_restored():
+            with frozen(followers):
+                time.sleep(1)  # the followers' pending fetches expire empty (replica.fetch.wait.max.ms, 500 ms)
+                before = [p.send(topic, key=b"before", value=json.dumps({"payment_id": i}).encode())
+                          for i in range(per_phase)]
+                time.sleep(0.5)
+                before_acked = sum(f.succeeded() for f in before)
+                broker.kill_node(leader)
+            replicas.watch(topic, 0, lambda s: s["leader"] not in (leader, -1), timeout_s=90)
+            in_sync = len(replicas.partitions(topic)[0]["isr"])
+            refused = _refused(topic, bootstrap)
+            during = [p.send(topic, key=b"during", value=json.dumps({"payment_id": per_phase + i}).encode())
+                      for i in range(per_phase)]
+            deadline = time.monotonic() + outage_s
+            while time.monotonic() < deadline and not all(f.is_done for f in during):
+                time.sleep(0.1)
+            during_in_time = sum(f.succeeded() for f in during)
+            broker.up(quiet=True)
+        p.flush(timeout=90)
+        replicas.wait_in_sync(topic, timeout_s=90)
+        acked = [i for i, f in enumerate(before + during) if f.succeeded()]
+        stored = Counter(json.loads(r.value)["payment_id"] for r in read_to_end(topic, bootstrap_servers=bootstrap)
+                         if r.key in (b"before", b"during"))
+    finally:
+        p.close(timeout=10)
+        a.close()
+    return KillReport(
+        replication_factor=len(state["replicas"]), min_insync=int(settings.get("min_insync_replicas", 0) or 0),
+        acks=settings["acks"], idempotent=bool(settings["enable_idempotence"]), before_acknowledged=before_acked,
+        during_written=per_phase, during_acknowledged_in_time=during_in_time, refused_while_down=refused,
+        acknowledged=len(acked),
+        lost=sum(1 for i in acked if i not in stored), duplicates=sum(1 for c in stored.values() if c > 1),
+        in_sync_while_down=in_sync)

@@ -22,7 +22,7 @@ from pathlib import Path
 from ..config import HOST, JVM_DIR, Settings, settings, start_timeout_s
 from ..errors import LabError
 from ..wait import wait_until
-from . import cds, procs
+from . import cds, jolokia, procs
 from .java import find_java
 from .lock import cluster_lock
 from .maven import classpath, kafka_version
@@ -65,6 +65,11 @@ class Node:
     @property
     def console_log(self) -> Path:
         return self.s.log_dir / f"{self.name}.out"
+
+    @property
+    def jolokia_port(self) -> int:
+        """Where this node's Jolokia agent answers (kafkalab.cluster.jolokia)."""
+        return jolokia.broker_port(self.node_id, self.s)
 
     @property
     def markers(self) -> tuple[str, str]:
@@ -337,6 +342,7 @@ def _check_ports(node: Node) -> None:
             f"port {port} ({node.name} {what}) on {HOST} is already in use{who}. Stop that program, or if it is "
             f"a Kafka you want to use, set KAFKA_BOOTSTRAP_SERVERS={HOST}:{node.broker_port} instead of starting ours"
         )
+    jolokia.check_port(node.jolokia_port, node.name, "KAFKALAB_JOLOKIA_PORT")
 
 
 def up(n: int | None = None, quiet: bool = False) -> dict:
@@ -386,10 +392,12 @@ def _up_locked(n: int, s: Settings, quiet: bool) -> dict:
     try:
         for node in to_start:
             _forget_cds_part(node, trust=False)  # left by a JVM that died without our `down`: may be half written
-            cds_opts, part = cds.jvm_args("broker", java, cp)
+            # the agent's jar is part of what a class archive must match: an archive of its own
+            cds_opts, part = cds.jvm_args("broker", java, cp + os.pathsep + jolokia.agent_jar(quiet))
             if part is not None:
                 node.cds_marker.write_text(str(part))
-            cmd = _java_cmd(java, cp, node, ["kafka.Kafka", str(node.props_file)], s.heap, cds_opts)
+            agent = jolokia.jvm_args(node.jolokia_port, quiet, class_archive=bool(cds_opts))
+            cmd = _java_cmd(java, cp, node, ["kafka.Kafka", str(node.props_file)], s.heap, cds_opts + agent)
             with open(node.console_log, "ab") as out:
                 proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                         start_new_session=True, cwd=s.home)
@@ -541,5 +549,7 @@ def status() -> dict:
                 "controller_port": node.controller_port,
                 "broker_answers": procs.port_answers(node.broker_port),
                 "controller_answers": procs.port_answers(node.controller_port),
+                "jolokia_port": node.jolokia_port,
+                "jolokia_answers": procs.port_answers(node.jolokia_port) and jolokia.answers(node.jolokia_port),
             }
     return report

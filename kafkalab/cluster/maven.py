@@ -18,7 +18,7 @@ from ..config import JVM_DIR, settings
 from ..errors import LabError
 
 POM = JVM_DIR / "pom.xml"
-PROFILES = ("broker", "streams", "connect", "connect-plugins", "registry", "flink")  # the <profile> ids in pom.xml
+PROFILES = ("broker", "streams", "connect", "connect-plugins", "registry", "flink", "jolokia")  # the <profile> ids in pom.xml
 
 
 def pinned(prop: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..config import HOST, JVM_DIR, Settings, settings, start_timeout_s
 from ..errors import LabError
 from ..wait import wait_until
-from . import procs
+from . import jolokia, procs
 from .java import find_java
 from .lock import cluster_lock
 from .maven import classpath
@@ -116,7 +116,15 @@ class Registry(Service):
 
 
 class Connect(Service):
-    """A Kafka Connect worker in distributed mode, REST API on 8083, Debezium's connectors on its plugin path."""
+    """A Kafka Connect worker in distributed mode, REST API on 8083, Debezium's connectors on its plugin path,
+    a Jolokia agent on 8781 (kafkalab.cluster.jolokia)."""
+
+    @property
+    def jolokia_port(self) -> int:
+        return jolokia.connect_port(self.s)
+
+    def ports(self) -> list[int]:
+        return [self.port, self.jolokia_port]
 
     def command(self, quiet: bool = False) -> tuple[list[str], Path]:
         from .broker import current_size
@@ -132,6 +140,7 @@ class Connect(Service):
             # streaming SQL chapters; capped at 256 MB it took ~300 MB, G1 capped at 384 MB (the first setting) ~290 MB
             # in a shorter run.
             find_java("connect"), "-Xms64m", "-Xmx192m", "-XX:+UseSerialGC", *self.markers,
+            *jolokia.jvm_args(self.jolokia_port, quiet),
             f"-Dkafka.logs.dir={self.s.log_dir}",
             f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-broker.properties'}",
             "-cp", classpath("connect", quiet=quiet), "org.apache.kafka.connect.cli.ConnectDistributed", str(props),
@@ -165,7 +174,9 @@ def preflight(name: str) -> Service:
     svc = service(name)
     if not procs.find_pid(svc.pid_file, svc.markers, repair=False):
         for port in svc.ports():
-            if not procs.port_free(port):
+            if port == getattr(svc, "jolokia_port", None):
+                jolokia.check_port(port, name, f"KAFKALAB_{name.upper()}_JOLOKIA_PORT")
+            elif not procs.port_free(port):
                 owner = procs.port_owner(port)
                 who = f" by pid {owner[0]} ({owner[1]})" if owner else ""
                 raise LabError(f"port {port} ({name}) on {HOST} is already in use{who}; stop that program and run "
@@ -263,6 +274,9 @@ def status() -> dict:
         svc = service(name)
         pid = procs.find_pid(svc.pid_file, svc.markers, repair=False)
         out[name] = {"pid": pid, "port": svc.port, "answers": svc.answers(), "url": svc.url}
+        if isinstance(svc, Connect):
+            out[name]["jolokia_port"] = svc.jolokia_port
+            out[name]["jolokia_answers"] = bool(pid) and jolokia.answers(svc.jolokia_port)
         if name == "postgres":
             out[name].update(svc.info())
     return out

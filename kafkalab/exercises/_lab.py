@@ -226,3 +226,23 @@ def frozen(node_ids):
     from ..replication import frozen as f
 
     return f(node_ids)
+
+
+def leader_kill_test(topic: str, bootstrap: str, settings: dict):
+    """Write through a leader kill with ``settings`` and count what survived (kafkalab.replication)."""
+    from ..replication import leader_kill_test as f
+
+    return f(topic, bootstrap, settings)
+
+
+def metrics() -> ModuleType:
+    from .. import metrics as m
+
+    return m
+
+
+def jolokia_port(node_id: int = 1) -> int:
+    """The Jolokia agent port of broker ``node_id`` of the embedded cluster (kafkalab.cluster.jolokia)."""
+    from ..cluster.jolokia import broker_port
+
+    return broker_port(node_id)

@@ -9,7 +9,7 @@ from . import _lab
 from .answers import type_name
 from .core import Mistake, exercise
 from .scratch import unique_name
-from .verdicts import NotYet, WrongType
+from .verdicts import NotAnswered, NotYet, WrongType
 
 CHAPTER = "replication"
 TOPIC = "replication-payments"
@@ -196,12 +196,15 @@ def _leaders_moved() -> Iterator[dict]:
     expects="a dict {partition: broker id of its leader}, read after your election",
     hints=[
         "The preferred leader of a partition is the first broker in its replica list; after crashes, others may "
-        "lead. `ADMIN.elect_leaders(ElectionType.PREFERRED, {TOPIC: [0, 1, 2]})` hands leadership back.",
+        "lead. `elect_leaders(ElectionType.PREFERRED, {TOPIC: [0, 1, 2]})` on an admin client hands leadership "
+        "back; take a new one, `admin(bootstrap_servers=BROKERS)`, since a client made before the crashes may not "
+        "know a restarted broker yet.",
         "The election is quick, but the metadata catches up a moment later: wait with `replicas.watch(...)` until "
         "each partition's leader is its first replica, then read the leaders with `replicas.partitions(TOPIC)`.",
     ],
     solution='''
-ADMIN.elect_leaders(ElectionType.PREFERRED, {TOPIC: [0, 1, 2]})
+with admin(bootstrap_servers=BROKERS) as election_admin:  # a new client knows every broker restarted above
+    election_admin.elect_leaders(ElectionType.PREFERRED, {TOPIC: [0, 1, 2]})
 for n in replicas.partitions(TOPIC):  # the election is quick, but wait until the metadata shows it
     replicas.watch(TOPIC, n, lambda s: s["leader"] == s["replicas"][0], timeout_s=30)
 leaders_solution = {n: s["leader"] for n, s in replicas.partitions(TOPIC).items()}
@@ -239,3 +242,146 @@ def preferred_leaders(answer, *, topic: str = TOPIC, bootstrap: str | None = Non
                          f"describe_topics after the election, not before")
     return (f"all {len(state)} partitions of {topic} are led by their preferred replica again, and your dict matches "
             f"the cluster")
+
+
+# ----------------------------------------------------------------------------------------------- Exercise 3
+
+SETTINGS_KEYS = ("replication_factor", "min_insync_replicas", "acks", "enable_idempotence")
+
+
+def _three_brokers() -> str:
+    """The bootstrap list of the three-broker cluster (every node: clients must find it while one is down)."""
+    from ..config import HOST
+
+    return ",".join(f"{HOST}:{node.broker_port}" for node in _lab.broker().nodes(3))
+
+
+@contextlib.contextmanager
+def _kill_rehearsal() -> Iterator[dict]:
+    yield {"bootstrap": _three_brokers()}
+
+
+def _settings(**changes) -> dict:
+    return {"replication_factor": 3, "min_insync_replicas": 2, "acks": "all", "enable_idempotence": True, **changes}
+
+
+def _validated(answer) -> dict:
+    if not isinstance(answer, dict):
+        raise WrongType(f"answer with a dict with the keys {list(SETTINGS_KEYS)}, not {type_name(answer)}")
+    if any(v is ... for v in answer.values()):
+        raise NotAnswered("replace the `...` and run the cell again.")
+    missing = [k for k in SETTINGS_KEYS if k not in answer]
+    if missing:
+        raise NotYet(f"your dict has no {missing[0]!r}; give all four: {list(SETTINGS_KEYS)}")
+    extra = sorted(set(answer) - set(SETTINGS_KEYS), key=str)
+    if extra:
+        raise NotYet(f"{extra[0]!r} is not one of the four settings this exercise asks for: {list(SETTINGS_KEYS)}")
+    for key in ("replication_factor", "min_insync_replicas"):
+        if isinstance(answer[key], bool) or not isinstance(answer[key], numbers.Integral):
+            raise WrongType(f"{key} is a whole number of brokers, not {answer[key]!r}")
+    if answer["acks"] not in (0, 1, "all", -1) or isinstance(answer["acks"], bool):
+        raise WrongType(f"acks is 0, 1 or \"all\", not {answer['acks']!r}")
+    if not isinstance(answer["enable_idempotence"], bool):
+        raise WrongType(f"enable_idempotence is True or False, not {answer['enable_idempotence']!r}")
+    return dict(answer)
+
+
+@exercise(
+    CHAPTER,
+    title="Settings that survive a broker kill",
+    kind="code",
+    function=False,
+    expects="a dict {\"replication_factor\": ..., \"min_insync_replicas\": ..., \"acks\": ..., "
+            "\"enable_idempotence\": ...}",
+    hints=[
+        "Think of the crash of section 4 and the paused followers of section 7: which acks value waits until the "
+        "followers have a record, and how many copies must stay in sync for a write to be accepted?",
+        "Three copies, at least two of them in sync for every accepted write, the producer waiting for all in-sync "
+        "copies, and no duplicates when it resends after the crash.",
+    ],
+    solution='''
+durable_settings = {"replication_factor": 3, "min_insync_replicas": 2, "acks": "all", "enable_idempotence": True}
+''',
+    reference=lambda ctx: _settings(),
+    rehearsal=_kill_rehearsal,
+    live=True,
+    brokers=3,
+    mistakes=[
+        Mistake("of the payments acknowledged before the crash are not in the topic",
+                answer=_settings(acks=1, enable_idempotence=False)),
+        Mistake("min.insync.replicas=1", answer=_settings(min_insync_replicas=1)),
+        Mistake("while one broker was down", answer=_settings(replication_factor=2, min_insync_replicas=2)),
+        Mistake("only 3 brokers", answer=_settings(replication_factor=4)),
+        Mistake("idempotence needs acks=all", answer=_settings(acks=1)),
+        Mistake("your dict has no 'acks'", answer={k: v for k, v in _settings().items() if k != "acks"}),
+        Mistake("acks is 0, 1 or \"all\"", answer=_settings(acks="al"), kind="wrong type"),
+        Mistake("answer with a dict", answer=[3, 2, "all", True], kind="wrong type"),
+        Mistake("replace the `...`", answer=dict.fromkeys(SETTINGS_KEYS, ...), kind="not answered"),
+    ],
+)
+def survives_a_leader_kill(answer, *, bootstrap: str | None = None) -> str:
+    """Exercise 3: topic and producer settings under which no acknowledged payment is lost, none is stored twice,
+    and writes go on, when the leader of the partition is killed (the checker kills it and counts)."""
+    s = _validated(answer)
+    rf, min_isr, acks = int(s["replication_factor"]), int(s["min_insync_replicas"]), s["acks"]
+    if s["enable_idempotence"] and acks not in ("all", -1):
+        raise NotYet(f"idempotence needs acks=all (the producer refuses enable_idempotence=True with acks={acks}): "
+                     "a resend can only be recognised when every in-sync copy has the first one")
+    if rf < 2:
+        raise NotYet(f"replication_factor={rf} keeps a single copy: when its broker dies nobody can take over, and "
+                     "a lost disk loses the data")
+    if min_isr > rf:
+        raise NotYet(f"min.insync.replicas={min_isr} is more than the {rf} copies: every acks=all write is refused")
+    from kafka.admin import NewTopic
+    from kafka.errors import KafkaError
+
+    bootstrap = bootstrap or _three_brokers()
+    topic = unique_name(CHAPTER, "kill")
+    with contextlib.closing(_lab.admin(bootstrap_servers=bootstrap)) as a:
+        configs = {"min.insync.replicas": str(min_isr)}
+        brokers = sorted(b["broker_id"] for b in a.describe_cluster()["brokers"])
+        if rf <= len(brokers):  # the broker to kill must not be the active controller: losing it and pausing the
+            # followers at once can leave the controller quorum without a majority for a long while
+            controller = a.describe_metadata_quorum()["topics"][0]["partitions"][0]["leader_id"]
+            order = [b for b in brokers if b != controller] + [b for b in brokers if b == controller]
+            new = NewTopic(topic, -1, -1, replica_assignments={0: order[:rf]}, topic_configs=configs)
+        else:  # let the cluster say why it cannot
+            new = NewTopic(topic, 1, rf, topic_configs=configs)
+        try:
+            a.create_topics([new])
+        except KafkaError as e:
+            detail = " ".join(str(getattr(e, "description", "") or e).split())
+            if "InvalidReplicationFactor" in type(e).__name__:
+                raise NotYet(f"the cluster refused replication_factor={rf}: only 3 brokers are registered, and each "
+                             "copy needs a broker of its own") from None
+            raise NotYet(f"the cluster refused the topic: {type(e).__name__} {detail[:200]}") from None
+    try:
+        r = _lab.leader_kill_test(topic, bootstrap, s)
+    finally:
+        with contextlib.closing(_lab.admin(bootstrap_servers=bootstrap)) as a, contextlib.suppress(Exception):
+            a.delete_topics([topic])
+    kill = f"The checker killed the leader with {r.during_written} payments in flight"
+    if r.lost:
+        why = ("acks=0 never waits for any broker" if acks == 0 else
+               "acks=1 confirms as soon as the leader has a record, before any follower copied it")
+        raise NotYet(f"{kill}: {r.lost} of the payments acknowledged before the crash are not in the topic. {why}; "
+                     "use acks=\"all\"")
+    if r.refused_while_down:
+        raise NotYet(f"{kill}: while one broker was down, the new leader refused acks=all writes with "
+                     f"NotEnoughReplicas, because min.insync.replicas={min_isr} needs every one of the {rf} copies "
+                     "in sync. Allow one copy to be missing")
+    if r.in_sync_while_down < 2:
+        raise NotYet(f"{kill}: nothing was lost, but while one broker was down each acknowledged payment existed on "
+                     f"{r.in_sync_while_down} broker only; one more failure loses it. Keep at least two copies in "
+                     "sync for every write")
+    if min_isr < 2:
+        raise NotYet(f"{kill}: nothing was lost this time, but min.insync.replicas=1 lets the leader alone "
+                     "acknowledge a write once its followers fall behind; a crash of that leader then loses it. "
+                     "Require two copies")
+    if r.duplicates or not s["enable_idempotence"]:
+        seen = f"{r.duplicates} payment(s) were stored twice" if r.duplicates else "nothing was stored twice this time"
+        raise NotYet(f"{kill}: {seen}, but without idempotence a producer that resends a batch whose answer was "
+                     "lost stores it again; turn enable_idempotence on")
+    return (f"the leader was killed: all {r.acknowledged} acknowledged payments are in the topic once each, and "
+            f"writes went on while the broker was down, on {r.in_sync_while_down} in-sync copies: "
+            f"RF {rf}, min.insync.replicas={min_isr}, acks=all, idempotent")

@@ -171,8 +171,10 @@ def test_first_clean_stop_writes_a_class_archive_the_next_start_maps(empty_cache
 
     cp = subprocess.run([sys.executable, "-c", "from kafkalab.cluster.maven import classpath; print(classpath('broker'))"],
                         env=env, cwd=REPO, capture_output=True, text=True, timeout=120).stdout.strip()
-    check = subprocess.run([find_java("broker"), "-Xshare:on", f"-XX:SharedArchiveFile={archive}", "-cp", cp,
-                            "-version"], capture_output=True, text=True, timeout=60)
+    # (the broker runs the Jolokia agent: Java maps an archive written with an agent only with the same two options)
+    check = subprocess.run([find_java("broker"), "-XX:+UnlockDiagnosticVMOptions", "-XX:+AllowArchivingWithJavaAgent",
+                            "-Xshare:on", f"-XX:SharedArchiveFile={archive}", "-cp", cp, "-version"],
+                           capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stderr
     assert "sharing" in check.stderr
     assert lab(env, "up").returncode == 0

@@ -33,12 +33,12 @@ def test_a_real_listener_on_the_port_fails_with_this_pid_and_the_fix(monkeypatch
 
 def test_a_port_a_dying_jvm_still_holds_is_waited_for(node, monkeypatch):
     monkeypatch.setattr(broker.time, "sleep", lambda _s: None)
-    answers = iter([False, False, True, True])  # broker port busy twice, then free; controller port free
+    answers = iter([False, False, True, True, True])  # broker port busy twice, then free; controller, agent free
     calls = []
     monkeypatch.setattr(procs, "port_free", lambda port: calls.append(port) or next(answers))
     monkeypatch.setattr(procs, "port_owner", lambda port: None)
     broker._check_ports(node)  # no error ...
-    assert calls == [9092, 9092, 9092, 9093]  # ... because it asked again until the broker port was free
+    assert calls == [9092, 9092, 9092, 9093, 8778]  # ... because it asked again until the broker port was free
 
 
 def test_a_port_another_program_holds_fails_at_once_with_the_fix(node, monkeypatch):
@@ -62,3 +62,13 @@ def test_a_port_held_by_nobody_visible_is_reported_after_the_wait(node, monkeypa
     with pytest.raises(LabError, match="port 9092 .* is already in use. Stop that program"):
         broker._check_ports(node)
     assert len(calls) > 2  # it kept looking before it gave up
+
+
+def test_a_taken_metrics_agent_port_is_one_line_with_the_fix(node, monkeypatch):
+    monkeypatch.setattr(procs, "port_free", lambda port: port != 8778)
+    monkeypatch.setattr(procs, "port_owner", lambda port: (4242, "python squatter.py") if port == 8778 else None)
+    with pytest.raises(LabError) as e:
+        broker._check_ports(node)
+    msg = str(e.value)
+    assert "\n" not in msg and "port 8778 (node-1 metrics agent, Jolokia)" in msg
+    assert "pid 4242 (python squatter.py)" in msg and "KAFKALAB_JOLOKIA_PORT=<a free port>" in msg
