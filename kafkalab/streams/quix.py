@@ -5,8 +5,8 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 
-from ..config import bootstrap_servers
 from ..io.clients import quiet_imports
+from ..io.connection import connection
 from ..io.quix import bounded_run
 from .reference import MIN_AMOUNT, ZERO, add, slim
 from .topics import topic_names
@@ -48,7 +48,7 @@ def quix_run(prefix: str = "streams", *, idle_timeout_s: float = 2.0) -> QuixRes
 
     with bounded_run(f"{prefix}-quix") as group, tempfile.TemporaryDirectory(prefix="streams-quix-state-") as state_dir:
         app = Application(
-            broker_address=bootstrap_servers(), consumer_group=group, auto_offset_reset="earliest",
+            broker_address=connection().quix(), consumer_group=group, auto_offset_reset="earliest",
             state_dir=state_dir, use_changelog_topics=False, auto_create_topics=False,
             loglevel="WARNING", broker_availability_timeout=30,
         )
