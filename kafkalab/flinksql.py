@@ -105,9 +105,20 @@ def kafka_properties() -> dict[str, str]:
     return connection().flink()
 
 
+def kafka_properties_sql(indent: str = "  ") -> str:
+    """The ``'properties.*' = '...'`` lines of :func:`kafka_properties` for a ``WITH (...)`` clause written out in a
+    notebook: ``'properties.bootstrap.servers' = '...'`` alone on a plain cluster, the client config's keys too on a
+    secured one. No trailing comma: write ``{KAFKA_PROPERTIES},`` where the bootstrap line stood."""
+    return ",\n".join(f"{indent}'{k}' = '{_quoted(v)}'" for k, v in kafka_properties().items()).lstrip()
+
+
+def _quoted(value) -> str:
+    return str(value).replace("'", "''")
+
+
 def with_clause(opts: dict) -> str:
     """``WITH ('k' = 'v', ...)``, one option per line, quotes in values doubled as SQL wants."""
-    body = ",\n".join(f"  '{k}' = '{str(v).replace(chr(39), chr(39) * 2)}'" for k, v in opts.items())
+    body = ",\n".join(f"  '{k}' = '{_quoted(v)}'" for k, v in opts.items())
     return f"WITH (\n{body}\n)"
 
 

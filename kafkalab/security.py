@@ -54,6 +54,105 @@ def with_password(user: str, password: str) -> Connection:
                                        "sasl.jaas.config": jaas_line(secure.LOGIN_MODULE, user, password)})
 
 
+def without_ca(user: str = "alice") -> Connection:
+    """``user``'s client config without its truststore lines: the client then trusts only the system's CAs."""
+    conn = connection_as(user)
+    return Connection(conn.bootstrap, {k: v for k, v in conn.properties.items() if not k.startswith("ssl.truststore")})
+
+
+def _home_relative(text: str) -> str:
+    """``text`` with the course's home folder written as ``$KAFKALAB_HOME`` (the same on every machine)."""
+    from .config import settings
+
+    return text.replace(str(settings().home), "$KAFKALAB_HOME")
+
+
+def _masked(key: str, value: str) -> str:
+    """``value`` with any password in it replaced by asterisks (a JAAS line's, or a whole ``*password`` value)."""
+    import re
+
+    if key.endswith("sasl.jaas.config"):
+        return re.sub(r"""(password\s*=\s*)("[^"]*"|'[^']*'|[^\s;]+)""", r'\1"********"', value)
+    return "********" if "password" in key else value
+
+
+class Text(str):
+    """Lines a notebook shows as they are (no quotes, no escapes)."""
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(str(self))
+
+
+def client_config_text(user: str) -> str:
+    """The client config ``up --secure`` wrote for ``user``, its settings only, the password masked."""
+    lines = secure.client_config(user).read_text().splitlines()
+    props = [ln.split("=", 1) for ln in lines if ln and not ln.startswith("#")]
+    return _home_relative("\n".join(f"{k}={_masked(k, v)}" for k, v in props))
+
+
+#: The broker keys that make a cluster secure (kafkalab/cluster/jvm/server-secure.properties.template).
+BROKER_KEYS = ("listeners", "listener.security.protocol.map", "inter.broker.listener.name", "sasl.enabled.mechanisms",
+               "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config", "ssl.keystore.type", "ssl.keystore.location",
+               "ssl.keystore.password", "ssl.truststore.type", "ssl.truststore.location", "authorizer.class.name",
+               "super.users")
+
+
+def broker_settings() -> str:
+    """The secured broker's security keys as it runs with them, passwords masked."""
+    from .cluster.broker import parse_properties, secure_nodes
+
+    props = parse_properties(secure_nodes()[0].props_file.read_text())
+    return _home_relative("\n".join(f"{k}={_masked(k, props[k])}" for k in BROKER_KEYS))
+
+
+def kafka_python_alone(conn: Connection, timeout_s: float = 2) -> Text:
+    """What kafka-python itself says when ``conn`` is refused, without the course's probe: one line."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    try:
+        a = KafkaAdminClient(bootstrap_servers=conn.bootstrap, bootstrap_timeout_ms=int(timeout_s * 1000),
+                             request_timeout_ms=int(timeout_s * 1000), **conn.kafka_python())
+    except KafkaError as e:
+        said = str(e)
+        return Text(said if said.startswith(type(e).__name__) else f"{type(e).__name__}: {said}")
+    a.close()
+    return Text("connected")
+
+
+def translations(conn: Connection) -> Text:
+    """How the course hands one client config to each family of clients (kafkalab.io.connection), secrets masked."""
+    config = str(conn.command_config() or "-")
+
+    def lines(title: str, settings: dict) -> list[str]:
+        return [title] + [f"    {k}={_masked(k, str(v))}" for k, v in settings.items()]
+
+    worker = conn.connect_worker()
+    out = lines("kafka-python (keyword arguments)", conn.kafka_python())
+    out += lines("confluent-kafka and Quix Streams (librdkafka settings)",
+                 {k: v for k, v in conn.librdkafka().items() if k != "bootstrap.servers"})
+    out += lines("Flink SQL (table options)",
+                 {k: v for k, v in conn.flink().items() if k != "properties.bootstrap.servers"})
+    out += [f"Kafka Connect worker (properties): {len(worker) - 1} keys, the config's own and producer.*, consumer.* "
+            f"and admin.* copies"]
+    out += ["Kafka's tools (command line)", "    --command-config <the config file>"]
+    out += lines("Kafka Streams app in Java (properties, secrets read from the file)",
+                 {k: v for k, v in conn.java_by_reference().items() if k.startswith(("config.providers", "sasl.jaas"))})
+    return Text(_home_relative("\n".join(out)).replace(config, "<the config file>"))
+
+
+def diagnose(conn: Connection) -> list[str]:
+    """What ``python -m kafkalab doctor`` says about ``conn``: the connection, step by step, then the user's rights."""
+    from . import doctor
+    from .io.security import probe
+
+    finding = probe(conn)
+    checks = [doctor.Check("connection", finding.ok, finding.message)]
+    if finding.ok and conn.uses_sasl:
+        checks.append(doctor.permissions_check(conn))
+    return [_home_relative(c.line()) for c in checks]
+
+
 def _refusal(err: Exception, conn: Connection) -> str:
     if isinstance(err, LabError):
         return str(err)
@@ -81,6 +180,13 @@ def attempt_produce(conn: Connection, topic: str, values: list[bytes]) -> Attemp
             for v in values:
                 p.send(topic, v).get(timeout=ATTEMPT_TIMEOUT_S)
     except (LabError, KafkaError) as e:
+        if "ClusterAuthorizationFailed" in f"{type(e).__name__} {e}":
+            # an idempotent producer (kafka-python's default) first asks for a producer id: allowed with Write on a
+            # topic, so a user who may only read the topic is refused there, before any record
+            return Attempt(False, f"not authorized: {_who(conn)} may not write to topic {topic!r} (its idempotent "
+                                  f"producer got no producer id: that needs Write on a topic, and no ACL allows it); "
+                                  f"an admin grants it with kafka-acls --add --allow-principal "
+                                  f"User:{conn.username} --operation Write --topic {topic}")
         return Attempt(False, _refusal(e, conn))
     return Attempt(True, f"{_who(conn)} wrote {len(values)} record(s) to topic {topic!r}", len(values))
 

@@ -296,12 +296,16 @@ def _resource_name(err: Exception) -> str | None:
 
 
 def authorization_message(err: Exception, conn: Connection) -> str | None:
-    """One line for an authorization error of kafka-python (None for any other error)."""
-    kind = _AUTHORIZATION.get(type(err).__name__)
+    """One line for an authorization error of kafka-python (None for any other error). kafka-python sometimes wraps
+    one in a plain KafkaError whose message names it (a producer's InitProducerId): that counts too."""
+    name = type(err).__name__
+    if name not in _AUTHORIZATION:
+        name = next((n for n in _AUTHORIZATION if n in str(err)), name)
+    kind = _AUTHORIZATION.get(name)
     if kind is None:
         return None
     resource, what = kind
-    name = _resource_name(err)
+    name = _resource_name(err) if type(err).__name__ in _AUTHORIZATION else None
     who = f"user {conn.username!r}" if conn.username else "this client"
     target = f"{what} {name!r}" if name and resource != "cluster" else what
     flag = "--cluster" if resource == "cluster" else f"--{resource} {name or '<name>'}"

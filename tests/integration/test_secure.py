@@ -206,6 +206,37 @@ print(run_tool("kafka-topics", f"--bootstrap-server {connection().bootstrap} --d
     assert lines[0] == "['ck', 'py', 'qx']" and lines[1].startswith("secure-families-")
 
 
+def test_flink_sql_logs_in_with_the_shaded_module(in_lab):
+    """Flink's Kafka connector shades the Kafka client: its options carry the relocated ScramLoginModule."""
+    from kafkalab.cluster import secure
+
+    env = dict(in_lab, KAFKA_BOOTSTRAP_SERVERS=BOOTSTRAP, KAFKA_CLIENT_CONFIG=str(secure.client_config("admin")))
+    script = r"""
+from kafkalab import flinksql
+from kafkalab.io.clients import json_producer
+from kafkalab.io.topics import delete_topic, recreate_topic
+recreate_topic("secure-flink", partitions=1)
+with json_producer() as p:
+    for n in range(5):
+        p.send("secure-flink", key=str(n), value={"n": n}).get(timeout=10)
+t_env = flinksql.table_env()
+options = flinksql.kafka_options("secure-flink")
+assert "org.apache.flink.kafka.shaded.org.apache.kafka.common.security.scram.ScramLoginModule" in options
+t_env.execute_sql(f"CREATE TABLE nums (n INT) {options}")
+print("RESULT", sorted(flinksql.collect(t_env, "SELECT n FROM nums", timeout_s=90)["n"].tolist()))
+t_env.execute_sql(f"CREATE TABLE inline_nums (n INT) WITH ('connector' = 'kafka', 'topic' = 'secure-flink', "
+                  f"{flinksql.kafka_properties_sql()}, 'scan.startup.mode' = 'earliest-offset', "
+                  f"'scan.bounded.mode' = 'latest-offset', 'format' = 'json')")
+print("RESULT", len(flinksql.collect(t_env, "SELECT n FROM inline_nums", timeout_s=90)))
+delete_topic("secure-flink")
+"""
+    res = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True,
+                         timeout=400)
+    assert res.returncode == 0, res.stderr[-3000:]
+    results = [ln[len("RESULT "):] for ln in res.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert results == ["[0, 1, 2, 3, 4]", "5"], res.stdout[-500:]
+
+
 def test_the_launcher_starts_nothing_for_an_external_secured_cluster(in_lab):
     from kafkalab.cluster import secure
 

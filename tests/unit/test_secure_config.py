@@ -124,3 +124,21 @@ def test_a_client_config_per_user(home):
 def test_user_connection_before_the_first_start_says_how(home):
     with pytest.raises(LabError, match="up --secure"):
         secure.user_connection("alice")
+
+
+def test_what_the_chapter_shows_masks_every_password(home):
+    from kafkalab import security
+
+    node = broker.secure_nodes(settings())[0]
+    node.props_file.parent.mkdir(parents=True, exist_ok=True)
+    node.props_file.write_text(broker.render_properties(node, [node]))
+    (home / "data" / "kraft-secure" / "tls").mkdir(parents=True, exist_ok=True)
+    secure.ca_pem().write_text("PEM")
+    secure.write_client_configs()
+    secrets = secure.load_secrets()
+    shown = security.broker_settings() + security.client_config_text("alice") + security.translations(
+        secure.user_connection("alice"))
+    for password in [secrets["keystore"], *secrets["users"].values()]:
+        assert password not in shown
+    assert str(home) not in shown and "$KAFKALAB_HOME/data/kraft-secure/tls/ca.pem" in shown
+    assert 'password="********"' in shown
