@@ -106,10 +106,10 @@ def consumer(*topics: str, **overrides):
 
 
 def describe_cluster(bootstrap: str | None = None, timeout_s: float = 5, connection: Connection | None = None) -> dict:
-    """Cluster id, controller and brokers, as the cluster reports them."""
-    conn = connection or connection_for(bootstrap or bootstrap_servers())
+    """Cluster id, controller and brokers, as the cluster reports them (as ``connection`` if given)."""
     ms = int(timeout_s * 1000)
-    with contextlib.closing(admin(connection=conn, bootstrap_timeout_ms=ms, request_timeout_ms=ms)) as a:
+    where = {"connection": connection} if connection else {"bootstrap_servers": bootstrap or bootstrap_servers()}
+    with contextlib.closing(admin(**where, bootstrap_timeout_ms=ms, request_timeout_ms=ms)) as a:
         return a.describe_cluster()
 
 
