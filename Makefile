@@ -3,11 +3,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BROKERS ?=
 
-.PHONY: help setup up down status doctor lab notebooks book test bench clean
+.PHONY: help setup up down status doctor lab notebooks book test test-secure test-existing bench clean
 
 help:
 	@echo "make lab     install everything, start Kafka, open the course in JupyterLab"
 	@echo "make test    run every test: unit, lifecycle, integration, notebooks (nbval), book build"
+	@echo "make test-secure | test-existing    the one-broker chapters under nbval against the secured cluster / a three-broker one, given only KAFKA_BOOTSTRAP_SERVERS (+ KAFKA_CLIENT_CONFIG)"
 	@echo "make up | down | status | doctor    run or inspect the local cluster (BROKERS=3 for three)"
 	@echo "make notebooks    re-run every notebook in place (refreshes stored outputs); three-broker chapters on a cluster of their own"
 	@echo "make book    build the book from the stored outputs into _build/html"
@@ -44,6 +45,12 @@ book: setup
 
 test: setup
 	@bash tests/run.sh
+
+test-secure: setup
+	@bash tests/any_cluster.sh secure
+
+test-existing: setup
+	@bash tests/any_cluster.sh existing
 
 clean:
 	rm -rf _build

@@ -16,6 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="start the embedded cluster (does nothing if it already runs)")
     up.add_argument("--brokers", type=int, default=None, choices=(1, 3),
                     help="number of KRaft nodes (default: as many as last time, else 1)")
+    up.add_argument("--secure", action="store_true",
+                    help="start the course's secured cluster (SASL_SSL, SCRAM users, ACLs) beside the plain one")
     up.add_argument("--with", dest="services", default="", metavar="SERVICES",
                     help="also start companion services: registry, connect, postgres (comma-separated)")
     up.add_argument("-q", "--quiet", action="store_true")
@@ -67,7 +69,7 @@ def run_cli(argv: list[str] | None = None) -> int:
             with cluster_lock(quiet=args.quiet):  # one command at a time per cluster home (two `up` at once wait)
                 for name in wanted:
                     services.preflight(name)  # unknown names and taken ports fail before anything starts
-                up(args.brokers, quiet=args.quiet)
+                up(args.brokers, quiet=args.quiet, secure=args.secure)
                 for name in wanted:
                     services.start(name, quiet=args.quiet)
         elif args.command == "down":
@@ -165,7 +167,7 @@ def _status(as_json: bool) -> int:
 
 def _metrics(entry: dict) -> str:
     """"; metrics (Jolokia) 127.0.0.1:N answers" for a JVM that carries the agent, else nothing."""
-    if "jolokia_port" not in entry:
+    if entry.get("jolokia_port") is None:
         return ""
     return f"; metrics (Jolokia) 127.0.0.1:{entry['jolokia_port']} {'answers' if entry['jolokia_answers'] else 'no answer'}"
 

@@ -9,7 +9,7 @@ Ports, in one scheme (the README's port table shows it):
   for what comes next (PostgreSQL, Jolokia metrics agents, a secured-mode listener).
 * ``KAFKALAB_PORT_BASE=B`` moves ALL of them into one block B .. B+19 (:data:`PORT_OFFSETS`): broker B,
   controller B+1, brokers 2/3 at B+2..B+5, registry B+6 (its management port B+7), Connect B+8, PostgreSQL B+9,
-  Jolokia B+10..B+13, secured listeners B+14..B+16. Test runs and private clusters use a base: two bases at least
+  Jolokia B+10..B+13, secured listeners B+14..B+16 (the secured cluster's controller B+17). Test runs and private clusters use a base: two bases at least
   :data:`PORT_BLOCK` apart never collide.
 * ``KAFKALAB_<NAME>_PORT`` (``KAFKALAB_BROKER_PORT``, ``KAFKALAB_REGISTRY_PORT``, ...) sets one port and wins over both.
 """
@@ -38,6 +38,7 @@ RESERVED_PORTS = {
     "jolokia": 8778,  # Jolokia JVM agent of broker 1 (broker k: 8778 + k - 1)
     "connect_jolokia": 8781,  # Jolokia JVM agent of the Connect worker
     "secure": 9192,  # secured-mode (SASL/TLS) listener of broker 1 (broker k: 9192 + k - 1)
+    "secure_controller": 9195,  # the secured cluster's own KRaft controller port (it runs beside the plain one)
 }
 # In three-broker mode, node k listens on the broker and controller ports + 2(k − 1): 9094/9095 and 9096/9097
 # (kafkalab.cluster.broker.nodes).
@@ -54,7 +55,8 @@ PORT_OFFSETS = {
     "postgres": 9,
     "jolokia": 10,  # brokers 1..3: +10..+12
     "connect_jolokia": 13,
-    "secure": 14,  # brokers 1..3: +14..+16; +17..+19 spare
+    "secure": 14,  # brokers 1..3: +14..+16
+    "secure_controller": 17,  # the secured cluster's controller; +18..+19 spare
 }
 PORT_BLOCK = 20
 

@@ -84,11 +84,15 @@ def checks(services: tuple[str, ...] = ("broker",)) -> list[Check]:
                                      f"stop that program, or set KAFKA_BOOTSTRAP_SERVERS={HOST}:{port} to use it"))
                 else:
                     out.append(Check(f"port {port}", False, f"free: {name} is not running", "python -m kafkalab up"))
-            if node["pid"]:
+            if node["pid"] and node["jolokia_port"] is not None:
                 out.append(_jolokia_check(name, node["jolokia_port"], node["jolokia_answers"], "KAFKALAB_JOLOKIA_PORT"))
     else:
         out.append(Check("bootstrap", True, f"KAFKA_BOOTSTRAP_SERVERS={s.bootstrap} (nothing embedded is started)"))
-    out.extend(_cluster_checks(s.bootstrap))
+    connection = _connection_checks()
+    out.extend(connection)
+    if not any(c.name == "connection" and not c.ok for c in connection):  # a refused TLS handshake or login: once
+        out.extend(_cluster_checks(s.bootstrap))
+    out.extend(_secured_cluster_checks())
     from .cluster.services import status as service_status
 
     for name, svc in service_status().items():
@@ -114,6 +118,75 @@ def _jolokia_check(name: str, port: int, answers: bool, setting: str) -> Check:
                      f"stop that program and restart {name} (`python -m kafkalab down`, then `up`), or set {setting}")
     return Check(f"metrics agent {port}", False, f"{name} runs without its Jolokia agent",
                  "restart it: `python -m kafkalab down`, then `python -m kafkalab up`")
+
+
+def _connection_checks() -> list[Check]:
+    """TLS and SASL, step by step (kafkalab.io.security.probe), then what the user may do (its ACLs)."""
+    from .io.connection import connection
+    from .io.security import probe
+
+    try:
+        conn = connection()
+    except LabError as e:  # a client config no client could use
+        return [Check("connection", False, str(e))]
+    finding = probe(conn)
+    if finding.kind == "unreachable":
+        return []  # the port and cluster checks say it, with the fix
+    checks = [Check("connection", finding.ok, finding.message)]
+    if finding.ok and conn.uses_sasl:
+        checks.append(permissions_check(conn))
+    return checks
+
+
+def permissions_check(conn) -> Check:
+    """What an authenticated user may do: the cluster operations and topics its ACLs allow. A user with none at all
+    cannot run a chapter: that is the fix to give."""
+    from .io.clients import admin
+
+    with contextlib.closing(admin(connection=conn)) as a:
+        operations = a.describe_cluster().get("authorized_operations") or []
+        topics = [t for t in a.list_topics() if not t.startswith("__")]
+    if operations or topics:
+        return Check("permissions", True, f"user {conn.username!r} may {', '.join(operations) or 'do nothing'} on "
+                                          f"the cluster and see {len(topics)} topic(s)")
+    from .cluster import secure
+
+    course = conn.bootstrap == secure.bootstrap() and secure.client_config(secure.ADMIN).exists()
+    admin_config = secure.client_config(secure.ADMIN) if course else "<an admin's client config>"
+    return Check("permissions", False, f"user {conn.username!r} is allowed nothing yet: no ACL names it, so it sees "
+                                       f"no topic and may create none",
+                 f"an admin grants what the course needs: kafka-acls --bootstrap-server {conn.bootstrap} "
+                 f"--command-config {admin_config} --add --allow-principal User:{conn.username} --operation All "
+                 f"--topic '*' --group '*' (or use a user who has them)")
+
+
+def diagnose(conn) -> list[str]:
+    """What this doctor says about one connection (a :class:`kafkalab.io.connection.Connection`): the connection,
+    step by step, then the user's rights, as lines (Chapter 14 shows them for two users)."""
+    from .io.security import probe
+
+    finding = probe(conn)
+    checks = [Check("connection", finding.ok, finding.message)]
+    if finding.ok and conn.uses_sasl:
+        checks.append(permissions_check(conn))
+    return [c.line() for c in checks]
+
+
+def _secured_cluster_checks() -> list[Check]:
+    """The course's secured cluster (python -m kafkalab up --secure), while it runs: its admin's login."""
+    from .cluster import procs, secure
+    from .cluster.broker import secure_nodes
+    from .io.security import probe
+
+    node = secure_nodes()[0]
+    if not procs.find_pid(node.pid_file, node.markers, repair=False):
+        return []
+    try:
+        finding = probe(secure.user_connection(secure.ADMIN))
+    except LabError as e:
+        return [Check("secured cluster", False, str(e))]
+    return [Check("secured cluster", finding.ok, finding.message,
+                  "python -m kafkalab down, then python -m kafkalab up --secure")]
 
 
 def _cluster_checks(bootstrap: str) -> list[Check]:

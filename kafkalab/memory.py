@@ -46,7 +46,7 @@ def course_processes() -> dict[str, list[int]]:
 
     s = settings()
     parts: dict[str, list[int]] = {}
-    for node in broker.nodes(broker.current_size(s), s):
+    for node in broker.nodes(broker.current_size(s), s) + broker.secure_nodes(s):  # the secured node too
         pid = procs.find_pid(node.pid_file, node.markers)
         if pid:
             parts[node.name] = [pid]

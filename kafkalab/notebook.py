@@ -30,11 +30,13 @@ def _one_line_errors() -> None:
 _STARTED_HERE: list[str] = []
 
 
-def start(need_brokers: int = 1, services: tuple[str, ...] = ()) -> dict:
+def start(need_brokers: int = 1, services: tuple[str, ...] = (), secure: bool = False) -> dict:
     """Check that the course cluster answers (fails within 5 s with the fix) and prepare plotly and error display.
 
     ``services`` (``"registry"``, ``"connect"``, ``"postgres"``) are started if the embedded cluster is used and they are not
-    running yet; with ``KAFKA_BOOTSTRAP_SERVERS`` they must already answer. Returns the cluster description.
+    running yet; with ``KAFKA_BOOTSTRAP_SERVERS`` they must already answer. ``secure`` is for the security chapter:
+    it starts the course's secured cluster (kafkalab.cluster.secure) if it is not running, whatever cluster the rest
+    of the course uses, and checks it with its admin's login. Returns the cluster description.
     Used by the first cell of every chapter.
     """
     import plotly.io as pio
@@ -44,6 +46,10 @@ def start(need_brokers: int = 1, services: tuple[str, ...] = ()) -> dict:
     from .io.clients import describe_cluster
 
     t0 = time.monotonic()
+    if secure:
+        info = _secured_cluster()
+        info["check_seconds"] = time.monotonic() - t0
+        return info
     info = describe_cluster(timeout_s=3)
     n = len(info["brokers"])
     if n < need_brokers:
@@ -56,10 +62,46 @@ def start(need_brokers: int = 1, services: tuple[str, ...] = ()) -> dict:
     return info
 
 
+def _secured_cluster() -> dict:
+    """The course's secured cluster, started if it does not answer its admin; its description."""
+    from .cluster import secure
+    from .cluster.broker import up
+    from .io.clients import describe_cluster
+
+    try:
+        info = describe_cluster(connection=secure.user_connection(secure.ADMIN), timeout_s=3)
+    except LabError:  # not set up yet, or not running: start it (its first start makes the CA and the users)
+        up(secure=True, quiet=True)
+        info = describe_cluster(connection=secure.user_connection(secure.ADMIN), timeout_s=3)
+    print(f"The secured cluster answers at {secure.bootstrap()} (SASL_SSL, {secure.MECHANISM}) with "
+          f"{len(info['brokers'])} broker(s).")
+    return info
+
+
+def _external_registry() -> bool:
+    """True when SCHEMA_REGISTRY_URL names a registry of the learner's own: it must answer; nothing is started."""
+    import os
+
+    from .io import http
+    from .schemas.registry import registry_url
+
+    if not (os.environ.get("SCHEMA_REGISTRY_URL") or "").strip():
+        return False
+    url = registry_url()
+    status, _ = http.request("GET", url + "/subjects", timeout_s=5, fix="check SCHEMA_REGISTRY_URL")
+    if status >= 400:
+        raise LabError(f"the registry at {url} answers {status}; check SCHEMA_REGISTRY_URL and "
+                       f"SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO (user:password)")
+    print(f"Schema registry answers at {url}.")
+    return True
+
+
 def _ensure_service(name: str) -> None:
     from .cluster import services as svcs
     from .config import settings
 
+    if name == "registry" and _external_registry():
+        return
     svc = svcs.service(name)
     if not svc.answers():
         if not settings().embedded:

@@ -23,6 +23,7 @@ from ..config import HOST, JVM_DIR, Settings, settings, start_timeout_s
 from ..errors import LabError
 from ..wait import wait_until
 from . import cds, jolokia, procs
+from . import secure as secure_mod
 from .java import find_java
 from .lock import cluster_lock
 from .maven import classpath, kafka_version
@@ -40,14 +41,20 @@ class Node:
     controller_port: int
     size: int  # nodes in its cluster: 1-node and 3-node clusters keep separate data, so switching loses nothing
     s: Settings
+    secure: bool = False  # the secured cluster's node (kafkalab.cluster.secure), which runs beside the plain one
 
     @property
     def name(self) -> str:
-        return f"node-{self.node_id}"
+        return f"{'secure' if self.secure else 'node'}-{self.node_id}"
+
+    @property
+    def data_dir(self) -> Path:
+        """The folder of this node's cluster (its cluster.json; the node's own logs are a sub-folder)."""
+        return secure_mod.secure_dir(self.s) if self.secure else cluster_dir(self.size, self.s)
 
     @property
     def log_dir(self) -> Path:
-        return cluster_dir(self.size, self.s) / self.name
+        return self.data_dir / self.name
 
     @property
     def pid_file(self) -> Path:
@@ -67,9 +74,10 @@ class Node:
         return self.s.log_dir / f"{self.name}.out"
 
     @property
-    def jolokia_port(self) -> int:
-        """Where this node's Jolokia agent answers (kafkalab.cluster.jolokia)."""
-        return jolokia.broker_port(self.node_id, self.s)
+    def jolokia_port(self) -> int | None:
+        """Where this node's Jolokia agent answers (kafkalab.cluster.jolokia); the secured node runs without one
+        (the metrics chapter reads the plain cluster, and the agent's ports are the plain brokers')."""
+        return None if self.secure else jolokia.broker_port(self.node_id, self.s)
 
     @property
     def markers(self) -> tuple[str, str]:
@@ -81,6 +89,12 @@ def nodes(n: int = 1, s: Settings | None = None) -> list[Node]:
     """The nodes of an ``n``-node cluster. Node k listens on node 1's ports + 2(k − 1): 9092/9093, 9094/9095, ..."""
     s = s or settings()
     return [Node(k, s.broker_port + 2 * (k - 1), s.controller_port + 2 * (k - 1), n, s) for k in range(1, n + 1)]
+
+
+def secure_nodes(s: Settings | None = None) -> list[Node]:
+    """The secured cluster's one node: SASL_SSL on the ``secure`` port, its controller on ``secure_controller``."""
+    s = s or settings()
+    return [Node(1, s.ports["secure"], s.ports["secure_controller"], 1, s, secure=True)]
 
 
 # ----------------------------------------------------------------------------------------------- state files
@@ -164,7 +178,7 @@ def _port_report(node: Node) -> str:
 def render_properties(node: Node, all_nodes: list[Node]) -> str:
     n = len(all_nodes)
     template = string.Template((JVM_DIR / "server.properties.template").read_text())
-    return template.substitute(
+    text = template.substitute(
         node_id=node.node_id,
         broker_port=node.broker_port,
         controller_port=node.controller_port,
@@ -174,6 +188,7 @@ def render_properties(node: Node, all_nodes: list[Node]) -> str:
         internal_rf=min(n, 3),
         internal_min_isr=1 if n < 3 else 2,
     )
+    return secure_mod.render(text, node.broker_port, node.controller_port, node.s) if node.secure else text
 
 
 def parse_properties(text: str) -> dict[str, str]:
@@ -242,6 +257,8 @@ def _format(java: str, cp: str, all_nodes: list[Node]) -> None:
         args = ["format", "-t", cluster_id, "-c", str(node.props_file)]
         if older:
             args += ["--release-version", older]
+        if node.secure:  # the users' SCRAM credentials go into the metadata log before anyone can connect
+            args += secure_mod.scram_args(s)
         if len(all_nodes) == 1:
             args.append("--standalone")
         else:
@@ -250,21 +267,21 @@ def _format(java: str, cp: str, all_nodes: list[Node]) -> None:
         res = _run_kafka_class(java, cp, "kafka.tools.StorageTool", args, FORMAT_TIMEOUT_S, f"formatting {node.name}")
         if res.returncode != 0:
             raise LabError(f"formatting {node.name} failed: {_last_line(res)}; "
-                           f"remove {cluster_dir(len(all_nodes), s)} to start from empty storage")
-    _write_cluster_json(len(all_nodes), s, {"cluster_id": cluster_id, "nodes": len(all_nodes),
-                                             "release": older or release(kafka_version())})
+                           f"remove {all_nodes[0].data_dir} to start from empty storage")
+    _write_cluster_json(all_nodes[0].data_dir, {"cluster_id": cluster_id, "nodes": len(all_nodes),
+                                                "release": older or release(kafka_version())})
 
 
-def _cluster_json(n: int, s: Settings) -> dict:
+def _cluster_json(folder: Path) -> dict:
     try:
-        data = json.loads((cluster_dir(n, s) / "cluster.json").read_text())
+        data = json.loads((folder / "cluster.json").read_text())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
 
 
-def _write_cluster_json(n: int, s: Settings, data: dict) -> None:
-    path = cluster_dir(n, s) / "cluster.json"
+def _write_cluster_json(folder: Path, data: dict) -> None:
+    path = folder / "cluster.json"
     tmp = path.with_name(f"cluster.json.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data))
     os.replace(tmp, path)
@@ -290,9 +307,8 @@ def _ensure_features(java: str, cp: str, all_nodes: list[Node], quiet: bool) -> 
 
     Cheap when nothing is to do: cluster.json records the release the storage was formatted or upgraded to, and
     only a mismatch asks the cluster (one FeatureCommand run, ~1 s)."""
-    s = all_nodes[0].s
-    n = len(all_nodes)
-    info = _cluster_json(n, s)
+    folder = all_nodes[0].data_dir
+    info = _cluster_json(folder)
     target = release(kafka_version())
     if info.get("release") == target:
         return
@@ -313,8 +329,8 @@ def _ensure_features(java: str, cp: str, all_nodes: list[Node], quiet: bool) -> 
                  f"({_last_line(res)}); run `python -m kafkalab tool kafka-features {' '.join(upgrade)}`", quiet)
             return
         _say(f"Upgraded this cluster's metadata from {features.get('metadata.version', '?')} to Kafka {target} "
-             f"(share and streams groups on); Kafka older than {target} can no longer open {cluster_dir(n, s)}", quiet)
-    _write_cluster_json(n, s, {**info, "release": target})
+             f"(share and streams groups on); Kafka older than {target} can no longer open {folder}", quiet)
+    _write_cluster_json(folder, {**info, "release": target})
 
 
 # ----------------------------------------------------------------------------------------------- up / down
@@ -342,15 +358,24 @@ def _check_ports(node: Node) -> None:
             f"port {port} ({node.name} {what}) on {HOST} is already in use{who}. Stop that program, or if it is "
             f"a Kafka you want to use, set KAFKA_BOOTSTRAP_SERVERS={HOST}:{node.broker_port} instead of starting ours"
         )
-    jolokia.check_port(node.jolokia_port, node.name, "KAFKALAB_JOLOKIA_PORT")
+    if node.jolokia_port is not None:
+        jolokia.check_port(node.jolokia_port, node.name, "KAFKALAB_JOLOKIA_PORT")
 
 
-def up(n: int | None = None, quiet: bool = False) -> dict:
+def up(n: int | None = None, quiet: bool = False, secure: bool = False) -> dict:
     """Start the embedded cluster (idempotent) with ``n`` nodes (default: as many as last time, else 1).
+
+    ``secure`` starts the course's secured cluster instead (kafkalab.cluster.secure): one node beside the plain
+    one, whatever KAFKA_BOOTSTRAP_SERVERS says (it is the course's own cluster).
 
     Returns {node name: pid}. Safe when two run at once: the second waits for the first (cluster lock) and then
     finds the nodes running. A start that fails or times out stops the JVMs it started."""
     s = settings()
+    if secure:
+        if n not in (None, 1):
+            raise LabError("--secure runs one broker; leave out --brokers")
+        with cluster_lock(s, quiet=quiet):
+            return _up_locked(1, s, quiet, secure=True)
     if not s.embedded:  # the learner's own cluster: check that it answers, start nothing
         from ..io.clients import describe_cluster
 
@@ -363,40 +388,51 @@ def up(n: int | None = None, quiet: bool = False) -> dict:
         return _up_locked(n or current_size(s), s, quiet)
 
 
-def _up_locked(n: int, s: Settings, quiet: bool) -> dict:
-    other = current_size(s)
-    if other != n and any(_pid(x) for x in nodes(other, s)):
-        raise LabError(f"a {other}-broker cluster is running; stop it with `python -m kafkalab down`, then run "
-                       f"`python -m kafkalab up --brokers {n}` (each keeps its own topics)")
-    all_nodes = nodes(n, s)
+def _up_locked(n: int, s: Settings, quiet: bool, secure: bool = False) -> dict:
+    if secure:
+        all_nodes = secure_nodes(s)
+    else:
+        other = current_size(s)
+        if other != n and any(_pid(x) for x in nodes(other, s)):
+            raise LabError(f"a {other}-broker cluster is running; stop it with `python -m kafkalab down`, then run "
+                           f"`python -m kafkalab up --brokers {n}` (each keeps its own topics)")
+        all_nodes = nodes(n, s)
+    bootstrap = secure_mod.bootstrap(s) if secure else s.bootstrap
     running = {x.name: _pid(x) for x in all_nodes}
     to_start = [x for x in all_nodes if not running[x.name]]
     if not to_start:
-        _say(f"Kafka is already running on {s.bootstrap} ({', '.join(f'{k} pid {v}' for k, v in running.items())})", quiet)
+        _say(f"Kafka is already running on {bootstrap} ({', '.join(f'{k} pid {v}' for k, v in running.items())})", quiet)
         return running
     for node in to_start:
         _check_ports(node)
     java = find_java("broker")
     cp = classpath("broker", quiet=quiet)
-    for d in (s.run_dir, s.log_dir, cluster_dir(n, s)):
+    folder = all_nodes[0].data_dir
+    for d in (s.run_dir, s.log_dir, folder):
         d.mkdir(parents=True, exist_ok=True)
+    if secure:  # passwords, the CA and the broker's certificate (first start only), the users' client configs
+        secure_mod.prepare(java, s, quiet)
     for node in all_nodes:
-        node.props_file.write_text(render_properties(node, all_nodes))
-    if not is_formatted(n, s):
-        _say(f"Formatting storage for a {n}-node KRaft cluster in {cluster_dir(n, s)}", quiet)
+        _write_props(node.props_file, render_properties(node, all_nodes))
+    if not (folder / "cluster.json").exists():
+        _say(f"Formatting storage for a {'secured ' if secure else ''}{n}-node KRaft cluster in {folder}", quiet)
         _format(java, cp, all_nodes)
-    _size_file(s).write_text(str(n))
+    if not secure:
+        _size_file(s).write_text(str(n))
     t0 = time.monotonic()
     started: dict[Node, subprocess.Popen] = {}
     offsets = {node: _log_offsets(node) for node in to_start}  # errors quote this run's log lines only
     try:
         for node in to_start:
             _forget_cds_part(node, trust=False)  # left by a JVM that died without our `down`: may be half written
-            # the agent's jar is part of what a class archive must match: an archive of its own
-            cds_opts, part = cds.jvm_args("broker", java, cp + os.pathsep + jolokia.agent_jar(quiet))
+            if node.jolokia_port is None:  # the secured node: no metrics agent
+                cds_opts, part = cds.jvm_args("broker", java, cp)
+                agent: list[str] = []
+            else:  # the agent's jar is part of what a class archive must match: an archive of its own
+                cds_opts, part = cds.jvm_args("broker", java, cp + os.pathsep + jolokia.agent_jar(quiet))
+                agent = jolokia.jvm_args(node.jolokia_port, quiet, class_archive=bool(cds_opts))
             if part is not None:
                 node.cds_marker.write_text(str(part))
-            agent = jolokia.jvm_args(node.jolokia_port, quiet, class_archive=bool(cds_opts))
             cmd = _java_cmd(java, cp, node, ["kafka.Kafka", str(node.props_file)], s.heap, cds_opts + agent)
             with open(node.console_log, "ab") as out:
                 proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -413,8 +449,21 @@ def _up_locked(n: int, s: Settings, quiet: bool) -> dict:
         _ensure_features(java, cp, all_nodes, quiet)
     except LabError as e:  # the cluster runs; only its feature check failed
         _say(f"Could not check this cluster's features: {e}", quiet)
-    _say(f"Kafka is up on {s.bootstrap} after {time.monotonic() - t0:.1f} s (logs: {s.log_dir})", quiet)
+    _say(f"Kafka is up on {bootstrap} after {time.monotonic() - t0:.1f} s (logs: {s.log_dir})", quiet)
+    if secure:
+        _say(f"Secured with SASL_SSL ({secure_mod.MECHANISM}); users {', '.join(secure_mod.USERS)}, client configs in "
+             f"{secure_mod.client_config(secure_mod.ADMIN, s).parent}. Point the course at it with:\n"
+             f"  export KAFKA_BOOTSTRAP_SERVERS={bootstrap} "
+             f"KAFKA_CLIENT_CONFIG={secure_mod.client_config(secure_mod.ADMIN, s)}", quiet)
     return running
+
+
+def _write_props(path: Path, text: str) -> None:
+    """A node's server.properties, readable by this user only (the secured node's holds passwords)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
 
 
 def _stop_started(started: dict[Node, subprocess.Popen]) -> None:
@@ -481,6 +530,9 @@ def _wait_ready(all_nodes: list[Node], started: dict[Node, subprocess.Popen], of
     s = all_nodes[0].s
     timeout = start_timeout_s()
     next_note = [time.monotonic() + 10]
+    # the readiness probe logs in like any client: the secured node is ready when its admin can describe it
+    conn = secure_mod.user_connection(secure_mod.ADMIN, s) if all_nodes[0].secure else None
+    bootstrap = conn.bootstrap if conn else s.bootstrap
 
     def ready() -> bool:
         for node, proc in started.items():
@@ -494,11 +546,11 @@ def _wait_ready(all_nodes: list[Node], started: dict[Node, subprocess.Popen], of
         if not all(procs.port_answers(x.broker_port) for x in all_nodes):
             return False
         try:
-            return len(describe_cluster(s.bootstrap, timeout_s=3)["brokers"]) == len(all_nodes)
+            return len(describe_cluster(bootstrap, timeout_s=3, connection=conn)["brokers"]) == len(all_nodes)
         except Exception:  # noqa: BLE001  not ready yet (kafka-python raises several kinds): keep waiting
             return False
 
-    wait_until(ready, timeout_s=timeout, interval_s=POLL_S, what=f"Kafka answering on {s.bootstrap}",
+    wait_until(ready, timeout_s=timeout, interval_s=POLL_S, what=f"Kafka answering on {bootstrap}",
                last_seen=lambda: ", ".join(f"{x.name} port {'open' if procs.port_answers(x.broker_port) else 'closed'}"
                                            for x in all_nodes),
                fix=f"the JVMs it started were stopped; see {s.log_dir}, run `python -m kafkalab doctor`, or allow more "
@@ -513,7 +565,7 @@ def down(wipe: bool = False, quiet: bool = False) -> list[str]:
 
 
 def _down_locked(s: Settings, wipe: bool, quiet: bool) -> list[str]:
-    known = nodes(max(3, current_size(s)), s)
+    known = nodes(max(3, current_size(s)), s) + secure_nodes(s)
     live = {}
     for node in known:
         pid = _pid(node)
@@ -540,8 +592,10 @@ def status() -> dict:
     s = settings()
     report = {"bootstrap": s.bootstrap, "embedded": s.embedded, "home": str(s.home), "nodes": {},
               "kafka_version": kafka_version() if s.embedded else None}
-    if s.embedded:
-        for node in nodes(current_size(s), s):
+    if s.embedded or _pid(secure_nodes(s)[0], repair=False):
+        # the plain cluster's nodes, and the secured node while it runs (it is started on demand)
+        plain = nodes(current_size(s), s) if s.embedded else []
+        for node in plain + [x for x in secure_nodes(s) if _pid(x, repair=False)]:
             pid = _pid(node, repair=False)
             report["nodes"][node.name] = {
                 "pid": pid,
@@ -550,6 +604,7 @@ def status() -> dict:
                 "broker_answers": procs.port_answers(node.broker_port),
                 "controller_answers": procs.port_answers(node.controller_port),
                 "jolokia_port": node.jolokia_port,
-                "jolokia_answers": procs.port_answers(node.jolokia_port) and jolokia.answers(node.jolokia_port),
+                "jolokia_answers": (node.jolokia_port is not None and procs.port_answers(node.jolokia_port)
+                                    and jolokia.answers(node.jolokia_port)),
             }
     return report

@@ -18,7 +18,7 @@ from ..config import PORT_BLOCK
 from ..errors import LabError
 from . import procs
 
-BLOCKS = 10
+BLOCKS = 12
 SPAN = BLOCKS * PORT_BLOCK
 FIRST_BASE = 20000
 LAST_PORT = 32767

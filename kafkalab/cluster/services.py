@@ -132,8 +132,9 @@ class Connect(Service):
         props = self.s.run_dir / "connect.properties"
         template = string.Template((JVM_DIR / "connect-distributed.properties.template").read_text())
         rf = min(current_size(self.s), 3) if self.s.embedded else 1
-        props.write_text(template.substitute(bootstrap=self.s.bootstrap, port=self.port, rf=rf,
-                                             plugin_path=plugin_path(quiet)))
+        text = template.substitute(bootstrap=self.s.bootstrap, port=self.port, rf=rf, plugin_path=plugin_path(quiet))
+        props.write_text(text + _client_section())
+        props.chmod(0o600)  # a secured cluster's password may be in it
         return [
             # Live heap is ~45 MB with Debezium's source and JDBC sink (Hibernate) loaded (jcmd GC.heap_info after a
             # full GC). The serial collector capped at 192 MB keeps the worker at ~245 MB (PSS) through the Connect and
@@ -145,6 +146,19 @@ class Connect(Service):
             f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-broker.properties'}",
             "-cp", classpath("connect", quiet=quiet), "org.apache.kafka.connect.cli.ConnectDistributed", str(props),
         ], self.s.home
+
+
+def _client_section() -> str:
+    """The cluster's client config (KAFKA_CLIENT_CONFIG) for a Connect worker: its own clients, and copies prefixed
+    producer., consumer. and admin. for its connectors' (kafkalab.io.connection). Empty for PLAINTEXT."""
+    from ..io.connection import connection
+
+    keys = {k: v for k, v in connection().connect_worker().items() if k != "bootstrap.servers"}
+    if not keys:
+        return ""
+    return ("\n# The cluster's client config (KAFKA_CLIENT_CONFIG): the worker's own clients, then prefixed copies for\n"
+            "# the producers (source connectors), consumers (sink connectors) and admin clients of its connectors.\n"
+            + "".join(f"{k}={v}\n" for k, v in keys.items()))
 
 
 def service(name: str, s: Settings | None = None) -> Service:

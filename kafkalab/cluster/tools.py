@@ -2,6 +2,10 @@
 
 ``run_tool("kafka-topics", "--list --bootstrap-server localhost:9092")`` runs exactly what
 ``kafka-topics.sh --list --bootstrap-server localhost:9092`` runs in a Kafka download.
+
+On a secured cluster a tool needs the client config too: when ``--bootstrap-server`` names the course's cluster and
+the course has a client config (``KAFKA_CLIENT_CONFIG``, :mod:`kafkalab.io.connection`), :func:`with_command_config`
+adds ``--command-config <file>`` right after it (every tool takes that option since Kafka 4.2, KIP-1147).
 """
 from __future__ import annotations
 
@@ -56,9 +60,32 @@ def tool_command(name: str, args: list[str]) -> tuple[list[str], Path | None]:
     ], part
 
 
+def with_command_config(argv: list[str]) -> list[str]:
+    """``argv`` with ``--command-config <the course's client config>`` after ``--bootstrap-server X`` when X is the
+    course's cluster and it has a client config; unchanged otherwise (or when the caller passes one itself).
+
+    Placed right after the address because tools with subcommands (kafka-features, kafka-metadata-quorum) take their
+    common options before the subcommand."""
+    from ..io.connection import connection_for
+
+    if any(a == "--command-config" or a.startswith("--command-config=") for a in argv):
+        return argv
+    for i, arg in enumerate(argv):
+        if arg == "--bootstrap-server" and i + 1 < len(argv):
+            bootstrap, end = argv[i + 1], i + 2
+        elif arg.startswith("--bootstrap-server="):
+            bootstrap, end = arg.split("=", 1)[1], i + 1
+        else:
+            continue
+        config = connection_for(bootstrap).command_config()
+        return argv if config is None else [*argv[:end], "--command-config", str(config), *argv[end:]]
+    return argv
+
+
 def run_tool(name: str, args: str | list[str], check: bool = True, timeout: float = 300, input: str | None = None):
-    """Run a Kafka tool and return the ``CompletedProcess`` (text output captured)."""
-    argv = shlex.split(args) if isinstance(args, str) else list(args)
+    """Run a Kafka tool and return the ``CompletedProcess`` (text output captured); on a secured course cluster
+    with the client config added (:func:`with_command_config`)."""
+    argv = with_command_config(shlex.split(args) if isinstance(args, str) else list(args))
     cmd, part = tool_command(name, argv)
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input)

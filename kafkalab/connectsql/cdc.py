@@ -40,7 +40,7 @@ from . import connect
 from ..cluster.plugins import DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES
 from ..cluster.postgres import DATABASE, PASSWORD, USER
 from ..cluster.postgres import connect as pg_connect
-from ..config import HOST, bootstrap_servers, settings
+from ..config import HOST, settings
 from ..errors import LabError
 from ..io.read import read_to_end
 from ..wait import wait_until
@@ -519,9 +519,10 @@ def changelog_options(topic: str, bounded: bool = False) -> str:
 def upsert_options(topic: str) -> str:
     """The ``WITH`` clause of a Flink table written to ``topic`` as upserts: key and value are one text column each
     (raw bytes, e.g. a Connect JSON envelope built in SQL); a deleted key becomes a tombstone."""
-    opts = {"connector": "upsert-kafka", "topic": topic, "properties.bootstrap.servers": bootstrap_servers(),
-            "key.format": "raw", "value.format": "raw", "value.fields-include": "EXCEPT_KEY"}
-    return "WITH (\n" + ",\n".join(f"  '{k}' = '{v}'" for k, v in opts.items()) + "\n)"
+    from .flinksql import kafka_properties, with_clause
+
+    return with_clause({"connector": "upsert-kafka", "topic": topic, **kafka_properties(),
+                        "key.format": "raw", "value.format": "raw", "value.fields-include": "EXCEPT_KEY"})
 
 
 def struct_schema(name: str | None, fields: list[tuple[str, str]]) -> dict:

@@ -26,7 +26,7 @@ import re
 import threading
 from pathlib import Path
 
-from ..config import HOST, bootstrap_servers, settings
+from ..config import HOST, settings
 from ..errors import LabError
 
 #: Java versions Flink 2.2 supports; the gateway JVM is started with the first one found.
@@ -180,21 +180,45 @@ def table_env(parallelism: int = 1, timezone: str = "UTC"):
     return t_env
 
 
+def kafka_properties() -> dict[str, str]:
+    """The connector's ``properties.*`` options for the course's connection: the bootstrap address and, on a secured
+    cluster, its client config (kafkalab.io.connection; Flink's shaded login module)."""
+    from ..io.connection import connection
+
+    return connection().flink()
+
+
+def kafka_properties_sql(indent: str = "  ") -> str:
+    """The ``'properties.*' = '...'`` lines of :func:`kafka_properties` for a ``WITH (...)`` clause written out in a
+    notebook: ``'properties.bootstrap.servers' = '...'`` alone on a plain cluster, the client config's keys too on a
+    secured one. No trailing comma: write ``{KAFKA_PROPERTIES},`` where the bootstrap line stood."""
+    return ",\n".join(f"{indent}'{k}' = '{_quoted(v)}'" for k, v in kafka_properties().items()).lstrip()
+
+
+def _quoted(value) -> str:
+    return str(value).replace("'", "''")
+
+
+def with_clause(opts: dict) -> str:
+    """``WITH ('k' = 'v', ...)``, one option per line, quotes in values doubled as SQL wants."""
+    body = ",\n".join(f"  '{k}' = '{_quoted(v)}'" for k, v in opts.items())
+    return f"WITH (\n{body}\n)"
+
+
 def kafka_options(topic: str, *, bounded: bool = True, fmt: str = "json", extra: dict | None = None) -> str:
     """The ``WITH (...)`` clause of a Kafka table that reads from the start and, when ``bounded``, stops at the
     end offsets the topic had when the query started. ``extra`` adds or overrides options."""
     opts = {
         "connector": "kafka",
         "topic": topic,
-        "properties.bootstrap.servers": bootstrap_servers(),
+        **kafka_properties(),
         "scan.startup.mode": "earliest-offset",
         "format": fmt,
     }
     if bounded:
         opts["scan.bounded.mode"] = "latest-offset"
     opts.update({k: str(v) for k, v in (extra or {}).items()})
-    body = ",\n".join(f"  '{k}' = '{v}'" for k, v in opts.items())
-    return f"WITH (\n{body}\n)"
+    return with_clause(opts)
 
 
 def events_table(name: str, topic: str, delay_s: int = 5) -> str:

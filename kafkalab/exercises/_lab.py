@@ -100,6 +100,12 @@ def flinksql() -> ModuleType:
     return m
 
 
+def security() -> ModuleType:
+    from .. import security as m
+
+    return m
+
+
 # ------------------------------------------------------------------ Kafka I/O
 def admin(**overrides):
     from ..io.clients import admin as f
@@ -125,16 +131,17 @@ def consumer(*topics: str, **overrides):
     return f(*topics, **overrides)
 
 
-def recreate_topic(name: str, partitions: int = 1, replication: int = 1, configs: dict | None = None) -> None:
+def recreate_topic(name: str, partitions: int = 1, replication: int = 1, configs: dict | None = None,
+                   connection=None) -> None:
     from ..io.topics import recreate_topic as f
 
-    f(name, partitions=partitions, replication=replication, configs=configs)
+    f(name, partitions=partitions, replication=replication, configs=configs, connection=connection)
 
 
-def delete_topic(name: str) -> bool:
+def delete_topic(name: str, connection=None) -> bool:
     from ..io.topics import delete_topic as f
 
-    return f(name)
+    return f(name, connection=connection)
 
 
 def describe_cluster() -> dict:
@@ -184,10 +191,10 @@ def group_lag(group: str, topic: str):
     return f(group, topic)
 
 
-def delete_group(group: str, timeout_s: float = 20.0) -> bool:
+def delete_group(group: str, timeout_s: float = 20.0, connection=None) -> bool:
     from ..io.groups import delete_group as f
 
-    return f(group, timeout_s=timeout_s)
+    return f(group, timeout_s=timeout_s, connection=connection)
 
 
 def quorum() -> dict:
@@ -206,6 +213,21 @@ def start(need_brokers: int = 1, services: tuple[str, ...] = ()) -> dict:
     from ..notebook import start as f
 
     return f(need_brokers=need_brokers, services=services)
+
+
+def start_secure() -> None:
+    """The course's secured cluster, started if it does not answer its admin (Chapter 14)."""
+    from ..cluster import secure
+    from ..cluster.broker import up
+    from ..errors import LabError
+    from ..io.security import probe
+
+    try:
+        if probe(secure.user_connection(secure.ADMIN)).ok:
+            return
+    except LabError:
+        pass
+    up(secure=True, quiet=True)
 
 
 def release_services() -> None:

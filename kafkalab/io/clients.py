@@ -1,11 +1,13 @@
-"""kafka-python clients with classroom-friendly timeouts, all pointed at :func:`kafkalab.config.bootstrap_servers`.
+"""kafka-python clients with classroom-friendly timeouts, all on the course's connection (:mod:`kafkalab.io.connection`:
+``KAFKA_BOOTSTRAP_SERVERS`` and, for a secured cluster, ``KAFKA_CLIENT_CONFIG``).
 
 kafka-python 3 waits 30 s for a first connection (``bootstrap_timeout_ms``) and uses a 45 s session timeout.
 Those defaults suit production; here a stopped cluster should be reported in seconds, and a consumer that leaves
 a group should let the others take over quickly. Pass any keyword to override a default.
 
 :func:`connect` builds every client of the course; :func:`admin`, :func:`producer` and :func:`consumer` only name
-the class and its defaults.
+the class and its defaults. Each takes ``connection=`` (a :class:`~kafkalab.io.connection.Connection`) to log in as
+someone else or reach another cluster; a ``bootstrap_servers=`` that names another cluster gets a PLAINTEXT one.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import warnings
 
 from ..config import bootstrap_servers
 from ..errors import LabError
+from .connection import Connection, connection_for
 
 #: Every client: give up on an absent cluster after 5 s, on a request after 15 s.
 QUICK = {"bootstrap_timeout_ms": 5000, "request_timeout_ms": 15000}
@@ -45,23 +48,34 @@ def _tcp_check(bootstrap: str, timeout_s: float) -> None:
     raise _not_reachable(bootstrap, last)
 
 
-def connect(cls: type, *args, defaults: dict | None = None, **overrides):
+def connect(cls: type, *args, defaults: dict | None = None, connection: Connection | None = None, **overrides):
     """A kafka-python client of class ``cls`` (``KafkaAdminClient``, ``KafkaProducer``, ``KafkaConsumer``) on the
-    course cluster: :data:`QUICK` timeouts, then ``defaults``, then ``overrides`` (``bootstrap_servers`` included).
+    course's connection (or ``connection``): :data:`QUICK` timeouts and its security settings, then ``defaults``,
+    then ``overrides`` (``bootstrap_servers`` included).
 
-    Raises :class:`LabError` with the fix when nothing answers at the bootstrap address; a setting the client
-    does not accept is kafka-python's own ``KafkaConfigurationError``.
+    Raises :class:`LabError` with the fix when nothing answers at the bootstrap address, or when the cluster
+    refuses the connection's TLS or login (:mod:`kafkalab.io.security` says which step and how to fix it); a setting
+    the client does not accept is kafka-python's own ``KafkaConfigurationError``.
     """
     from kafka.errors import KafkaConfigurationError, KafkaError
 
-    bootstrap = overrides.pop("bootstrap_servers", None) or bootstrap_servers()
-    _tcp_check(bootstrap, 2.0)
+    conn = connection or connection_for(overrides.pop("bootstrap_servers", None))
+    overrides.pop("bootstrap_servers", None)
+    _tcp_check(conn.bootstrap, 2.0)
+    from .security import preflight, probe
+
+    # a secured (or explicitly given) connection's TLS and login, checked once: a refusal is one line at once
+    preflight(conn, always=connection is not None)
     try:
-        return cls(*args, bootstrap_servers=bootstrap, **{**QUICK, **(defaults or {}), **overrides})
+        return cls(*args, bootstrap_servers=conn.bootstrap,
+                   **{**QUICK, **conn.kafka_python(), **(defaults or {}), **overrides})
     except KafkaConfigurationError:
         raise  # a setting the client does not know (e.g. group_protocol in kafka-python): not the cluster's fault
     except KafkaError as e:
-        raise _not_reachable(bootstrap, e) from None
+        finding = probe(conn)  # a PLAINTEXT client on a TLS or SASL listener times out without saying why
+        if finding.kind not in ("ok", "unreachable"):
+            raise finding.error() from None
+        raise _not_reachable(conn.bootstrap, e) from None
 
 
 def admin(**overrides):
@@ -94,11 +108,11 @@ def consumer(*topics: str, **overrides):
     return connect(KafkaConsumer, *topics, defaults=CONSUMER_DEFAULTS, **overrides)
 
 
-def describe_cluster(bootstrap: str | None = None, timeout_s: float = 5) -> dict:
-    """Cluster id, controller and brokers, as the cluster reports them."""
-    bootstrap = bootstrap or bootstrap_servers()
+def describe_cluster(bootstrap: str | None = None, timeout_s: float = 5, connection: Connection | None = None) -> dict:
+    """Cluster id, controller and brokers, as the cluster reports them (as ``connection`` if given)."""
     ms = int(timeout_s * 1000)
-    with contextlib.closing(admin(bootstrap_servers=bootstrap, bootstrap_timeout_ms=ms, request_timeout_ms=ms)) as a:
+    where = {"connection": connection} if connection else {"bootstrap_servers": bootstrap or bootstrap_servers()}
+    with contextlib.closing(admin(**where, bootstrap_timeout_ms=ms, request_timeout_ms=ms)) as a:
         return a.describe_cluster()
 
 

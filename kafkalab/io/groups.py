@@ -24,17 +24,17 @@ _GONE = ("OK", "GroupIdNotFoundError")
 
 
 # ------------------------------------------------------------------------------------------ deleting
-def delete_group(group: str, timeout_s: float = 20.0) -> bool:
+def delete_group(group: str, timeout_s: float = 20.0, connection=None) -> bool:
     """Delete a consumer group (its committed offsets) so a re-run starts fresh. True if it existed.
 
     A group that still has members cannot be deleted: close its consumers first. A member that died without
     leaving is dropped by the broker after its session timeout, and one that is closing leaves a moment later,
-    so this asks again for ``timeout_s``.
+    so this asks again for ``timeout_s``. ``connection`` (kafkalab.io.connection) for another cluster or user.
     """
     from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError
 
     last = {"outcome": None}
-    with contextlib.closing(admin()) as a:
+    with contextlib.closing(admin(connection=connection)) as a:
 
         def deleted() -> bool:
             try:  # kafka-python 3 answers {group: "OK" or the error's name}

@@ -48,10 +48,12 @@ def request(method: str, url: str, body: Any = None, *, timeout_s: float = 10,
     """
     import requests
 
+    from .connection import registry_auth
+
     data = None if body is None else json.dumps(body)
     headers = {"Content-Type": content_type, "Accept": "application/json"}
-    try:
-        resp = requests.request(method, url, data=data, headers=headers, timeout=timeout_s)
+    try:  # a registry named by SCHEMA_REGISTRY_URL gets its basic-auth user info (kafkalab.io.connection)
+        resp = requests.request(method, url, data=data, headers=headers, timeout=timeout_s, auth=registry_auth(url))
     except requests.RequestException as e:
         why = type(e).__name__ if isinstance(e, requests.Timeout) else "connection refused or no such host"
         raise Unreachable(f"nothing answers at {url} ({why})" + (f"; {fix}" if fix else "")) from None

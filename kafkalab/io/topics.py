@@ -12,17 +12,18 @@ from ..wait import wait_until
 from .clients import admin, consumer
 
 
-def recreate_topic(name: str, partitions: int = 1, replication: int = 1, configs: dict | None = None) -> None:
+def recreate_topic(name: str, partitions: int = 1, replication: int = 1, configs: dict | None = None,
+                   connection=None) -> None:
     """Delete ``name`` if it exists and create it empty, so that a notebook re-run starts from the same state.
 
-    Returns once every partition has a leader.
+    Returns once every partition has a leader. ``connection`` (kafkalab.io.connection) for another cluster or user.
     """
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    delete_topic(name)
+    delete_topic(name, connection=connection)
     new = NewTopic(name, partitions, replication, topic_configs=configs or {})
-    with contextlib.closing(admin()) as a:
+    with contextlib.closing(admin(connection=connection)) as a:
 
         def created() -> bool:
             a.create_topics([new])
@@ -41,9 +42,9 @@ def recreate_topic(name: str, partitions: int = 1, replication: int = 1, configs
                    fix="see `python -m kafkalab doctor`")
 
 
-def delete_topic(name: str) -> bool:
+def delete_topic(name: str, connection=None) -> bool:
     """Delete ``name`` if it exists and wait until it is gone (so it can be created again). True if it existed."""
-    with contextlib.closing(admin()) as a:
+    with contextlib.closing(admin(connection=connection)) as a:
         if name not in a.list_topics():
             return False
         a.delete_topics([name])

@@ -30,9 +30,9 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
-from ..config import bootstrap_servers
 from ..errors import LabError
 from ..io.clients import consumer, producer, quiet_imports
+from ..io.connection import connection
 from ..io.quix import bounded_run
 from ..io.read import read_to_end
 from ..io.topics import recreate_topic
@@ -228,7 +228,7 @@ def quix_window_totals(
 
     with bounded_run("late-quix") as group, tempfile.TemporaryDirectory(prefix="late-quix-state-") as state_dir:
         app = Application(
-            broker_address=bootstrap_servers(),
+            broker_address=connection().quix(),  # the bootstrap, with the client config on a secured cluster
             consumer_group=group,
             auto_offset_reset="earliest",
             state_dir=state_dir,

@@ -25,9 +25,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..config import bootstrap_servers
 from ..errors import LabError
 from ..io.clients import consumer
+from ..io.connection import connection
 from ..io.groups import delete_group, settle
 from ..io.topics import end_offsets, recreate_topic
 from ..validate import count
@@ -309,7 +309,7 @@ def fill_topics(prefix: str, partition_counts: Sequence[int], payments: Sequence
     from confluent_kafka import Producer
 
     topics = {}
-    p = Producer({"bootstrap.servers": bootstrap_servers(), "linger.ms": 20, "acks": 1,
+    p = Producer({**connection().librdkafka(), "linger.ms": 20, "acks": 1,
                   "queue.buffering.max.messages": 1_000_000})
     values = [(pay["customer_id"].encode(), json.dumps(pay, separators=(",", ":")).encode()) for pay in payments]
     for n in partition_counts:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 
 from ..errors import LabError
-from ..io import http
+from ..io import connection, http
 from ..io.clients import quiet_imports
 from .compatibility import MODES
 
@@ -31,10 +31,11 @@ class IncompatibleSchema(RegistryError):
 
 
 def registry_url() -> str:
-    """The Confluent-compatible API of the course's schema registry (Apicurio: ``/apis/ccompat/v7``)."""
+    """The Confluent-compatible API of the course's schema registry (Apicurio: ``/apis/ccompat/v7``), or the one
+    ``SCHEMA_REGISTRY_URL`` names (kafkalab.io.connection)."""
     from ..cluster.services import Registry, service
 
-    return service("registry").url + Registry.CCOMPAT
+    return connection.registry_url(service("registry").url + Registry.CCOMPAT)
 
 
 def confluent_classes():
@@ -49,7 +50,7 @@ def confluent_classes():
 def registry_client(url: str | None = None):
     """A ``SchemaRegistryClient`` for the course's registry (or any Confluent-API registry at ``url``)."""
     SchemaRegistryClient, _, _ = confluent_classes()
-    return SchemaRegistryClient({"url": url or registry_url()})
+    return SchemaRegistryClient(connection.registry_client_config(url or registry_url()))
 
 
 def _url(registry) -> str:

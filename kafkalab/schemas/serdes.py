@@ -12,9 +12,9 @@ from collections.abc import Iterable
 
 from kafka.serializer import DefaultSerializer, Deserializer, Serializer
 
-from ..config import bootstrap_servers
 from ..errors import LabError
 from ..io.clients import producer
+from ..io.connection import connection
 from ..io.read import read_to_end
 from ..wait import wait_until
 from .codec import avro_decode, avro_encode, frame, parse, unframe
@@ -124,7 +124,7 @@ def confluent_produce(topic: str, records: Iterable[dict], value_serializer,
     def on_delivery(err, msg):
         (errors if err else acked).append(err or msg.offset())
 
-    p = Producer({"bootstrap.servers": bootstrap_servers(), "socket.timeout.ms": 10000})
+    p = Producer({**connection().librdkafka(), "socket.timeout.ms": 10000})
     ctx = SerializationContext(topic, MessageField.VALUE)
     n = 0
     for record in records:
@@ -145,7 +145,7 @@ def confluent_consume(topic: str, count: int, value_deserializer, timeout_s: flo
     from confluent_kafka import Consumer
     from confluent_kafka.serialization import MessageField, SerializationContext
 
-    c = Consumer({"bootstrap.servers": bootstrap_servers(), "group.id": group or "schemas-confluent-reader",
+    c = Consumer({**connection().librdkafka(), "group.id": group or "schemas-confluent-reader",
                   "auto.offset.reset": "earliest", "enable.auto.commit": False})
     ctx = SerializationContext(topic, MessageField.VALUE)
     out: list = []

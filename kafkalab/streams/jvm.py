@@ -28,9 +28,10 @@ from pathlib import Path
 
 from ..cluster.java import find_java
 from ..cluster.maven import classpath
-from ..config import JVM_DIR, REPO, bootstrap_servers
+from ..config import JVM_DIR, REPO
 from ..errors import LabError
 from .groups import CLASSIC, protocol_configs
+from ..io.connection import connection
 
 #: The Java source the chapter runs.
 APP_SOURCE = REPO / "streams" / "PaymentsApp.java"
@@ -59,13 +60,15 @@ def java_command(application_id: str, state_dir: str | Path, *, prefix: str = "s
         raise LabError(f"processing.guarantee {guarantee!r}: use {AT_LEAST_ONCE!r} or {EXACTLY_ONCE!r}")
     jvm_tmp = Path(state_dir) / ".jvm-tmp"  # RocksDB unpacks its native library here; a killed JVM leaves it
     jvm_tmp.mkdir(parents=True, exist_ok=True)
-    extra = [f"{k}={v}" for k, v in {**protocol_configs(protocol), **(configs or {})}.items()]
+    # on a secured cluster its client config too, passwords read from the file by Kafka (kafkalab.io.connection)
+    extra = [f"{k}={v}" for k, v in {**protocol_configs(protocol), **connection().java_by_reference(),
+                                     **(configs or {})}.items()]
     return [
         find_java("streams"), *JVM_OPTS, f"-Djava.io.tmpdir={jvm_tmp}",
         f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-streams.properties'}",
         f"-Dkafkalab.streams.app={application_id}",  # lets tests find this JVM (procs.pids_with_arg)
         "-cp", classpath("streams", quiet=True), str(APP_SOURCE),
-        bootstrap_servers(), application_id, guarantee, str(state_dir), prefix, str(int(max_seconds)), *extra,
+        connection().bootstrap, application_id, guarantee, str(state_dir), prefix, str(int(max_seconds)), *extra,
     ]
 
 

@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ..config import bootstrap_servers
 from ..errors import LabError
 from ..io.clients import quiet_imports
+from ..io.connection import connection
 from ..io.quix import bounded_run
 from ..io.read import read_to_end
 from .reference import MIN_AMOUNT, ZERO, add, slim
@@ -56,7 +56,7 @@ def quix_run(prefix: str = "streams", *, idle_timeout_s: float = 2.0) -> QuixRes
 
     with bounded_run(f"{prefix}-quix") as group, tempfile.TemporaryDirectory(prefix="streams-quix-state-") as state_dir:
         app = Application(
-            broker_address=bootstrap_servers(), consumer_group=group, auto_offset_reset="earliest",
+            broker_address=connection().quix(), consumer_group=group, auto_offset_reset="earliest",
             state_dir=state_dir, use_changelog_topics=False, auto_create_topics=False,
             loglevel="WARNING", broker_availability_timeout=30,
         )
@@ -110,7 +110,7 @@ def run_pipeline(build: Callable, input_topic: str, output_topic: str, *, idle_t
     with bounded_run("streams-quix-check") as group, \
             tempfile.TemporaryDirectory(prefix="streams-quix-state-") as state_dir, _silent_quix():
         app = Application(
-            broker_address=bootstrap_servers(), consumer_group=group, auto_offset_reset="earliest",
+            broker_address=connection().quix(), consumer_group=group, auto_offset_reset="earliest",
             state_dir=state_dir, use_changelog_topics=False, auto_create_topics=False,
             loglevel=None, broker_availability_timeout=30,
         )

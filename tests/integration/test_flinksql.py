@@ -13,7 +13,6 @@ import pytest
 
 from kafkalab.connectsql import connect, flinksql
 from kafkalab.exercises import streaming_sql
-from kafkalab.config import bootstrap_servers
 from kafkalab.datagen import EPOCH_MS, payments
 from kafkalab.errors import LabError
 from kafkalab.connectsql.flinksql import kafka_options
@@ -106,7 +105,7 @@ def test_insert_into_a_topic_and_temporal_join(t_env, topic):
               updated AS TO_TIMESTAMP_LTZ(updated_ms, 3), WATERMARK FOR updated AS updated,
               PRIMARY KEY (customer_id) NOT ENFORCED
             ) WITH ('connector' = 'upsert-kafka', 'topic' = '{customers_topic}',
-                    'properties.bootstrap.servers' = '{bootstrap_servers()}',
+                    {flinksql.kafka_properties_sql()},
                     'key.format' = 'raw', 'value.format' = 'json', 'scan.bounded.mode' = 'latest-offset',
                     'scan.watermark.emit.strategy' = 'on-event')""")
         joined = flinksql.collect(t_env, """

@@ -32,9 +32,9 @@ def test_topic_keeps_old_timestamps(topic):
     replay.create_topic(topic)
     from confluent_kafka.admin import AdminClient, ConfigResource
 
-    from kafkalab.config import bootstrap_servers
+    from kafkalab.io.connection import connection
 
-    client = AdminClient({"bootstrap.servers": bootstrap_servers()})  # kept alive until the answer is in
+    client = AdminClient(connection().librdkafka())  # kept alive until the answer is in
     described = client.describe_configs([ConfigResource("TOPIC", topic)])
     configs = next(iter(described.values())).result(timeout=10)
     assert configs["retention.ms"].value == "-1"

@@ -32,7 +32,8 @@ def test_ports_table():
     assert config.PORTS == {"broker": 9092, "controller": 9093, "registry": 8081, "connect": 8083}
     s = config.settings()
     assert s.ports == {"broker": 9092, "controller": 9093, "registry": 8081, "registry_management": 9081,
-                       "connect": 8083, "postgres": 5433, "jolokia": 8778, "connect_jolokia": 8781, "secure": 9192}
+                       "connect": 8083, "postgres": 5433, "jolokia": 8778, "connect_jolokia": 8781, "secure": 9192,
+                       "secure_controller": 9195}
 
 
 def test_a_port_base_moves_every_port_into_its_block(monkeypatch):
