@@ -16,7 +16,7 @@ FLOORS = {
     1: {"io"},  # Kafka I/O every chapter shares: clients, topics, reading to the end, groups, HTTP
     2: {"cluster"},  # the embedded cluster, its services and Kafka's tools
     4: {"widgets"},  # figures and widgets over chapter logic
-    5: {"exercises", "checks", "notebook", "doctor", "cli", "__main__", "__init__"},  # what notebooks and learners call
+    5: {"exercises", "notebook", "doctor", "cli", "__main__", "__init__"},  # what notebooks and learners call
 }
 CHAPTER_FLOOR = 3
 
