@@ -50,7 +50,7 @@ from ..config import HOST
 from ..errors import LabError
 from ..wait import wait_until
 from . import procs
-from .services import Service
+from .service import Service
 
 #: The course's database and its user (created with REPLICATION, for Debezium). Course defaults, not secrets.
 DATABASE = "kafkalab"

@@ -12,7 +12,6 @@ import string
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import HOST, JVM_DIR, Settings, settings, start_timeout_s
@@ -23,61 +22,13 @@ from .java import find_java
 from .lock import cluster_lock
 from .maven import classpath
 from .plugins import plugin_path, unpack_once
+from .postgres import Postgres
+from .service import Service
 
 #: The registry's global compatibility. Apicurio's default is NONE; Confluent's, which learners meet elsewhere, is
 #: BACKWARD. (docker-compose.yml sets the same.)
 REGISTRY_COMPATIBILITY = "BACKWARD"
 STOP_GRACE_S = 30
-
-
-@dataclass(frozen=True)
-class Service:
-    """One JVM service of the embedded stack."""
-
-    name: str
-    port: int
-    ready_path: str  # GET this until it answers 200
-    s: Settings
-
-    @property
-    def pid_file(self) -> Path:
-        return self.s.run_dir / f"{self.name}.pid"
-
-    @property
-    def markers(self) -> tuple[str, str]:
-        return f"-Dkafkalab.home={self.s.home}", f"-Dkafkalab.node.name={self.name}"
-
-    @property
-    def log(self) -> Path:
-        return self.s.log_dir / f"{self.name}.log"
-
-    @property
-    def data_dir(self) -> Path:
-        return self.s.data_dir / self.name
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def answers(self) -> bool:
-        from ..io import http
-
-        try:
-            return http.request("GET", self.url + self.ready_path, timeout_s=2).status == 200
-        except http.Unreachable:
-            return False
-
-    # -- per service
-    def command(self, quiet: bool = False) -> tuple[list[str], Path]:
-        """The command line and working folder (resolving jars first if needed, with progress unless quiet)."""
-        raise NotImplementedError
-
-    def prepare(self, quiet: bool = False) -> None:
-        """Fetch (and unpack) what the service runs, so its first start has nothing left to download."""
-        self.command(quiet)
-
-    def ports(self) -> list[int]:
-        return [self.port]
 
 
 class Registry(Service):
@@ -168,8 +119,6 @@ def service(name: str, s: Settings | None = None) -> Service:
     if name == "connect":
         return Connect("connect", s.connect_port, "/connectors", s)
     if name == "postgres":
-        from .postgres import Postgres
-
         return Postgres("postgres", s.postgres_port, "", s)
     raise LabError(f"unknown service {name!r}; choose registry, connect or postgres")
 

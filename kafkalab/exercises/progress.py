@@ -19,14 +19,12 @@ import os
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
 from ..config import settings
 from ..errors import LabError
+from .registry import Exercise
 from .render import ProgressView, show
-
-if TYPE_CHECKING:
-    from .core import Exercise
 
 FILE_NAME = "progress.json"
 VERSION = 1
@@ -85,7 +83,7 @@ def _write(file: Path, entries: dict[str, dict]) -> None:
     os.replace(tmp, file)
 
 
-def record(ex: "Exercise", *, done: bool, result: str, when: str | None = None, file: Path | None = None) -> dict:
+def record(ex: Exercise, *, done: bool, result: str, when: str | None = None, file: Path | None = None) -> dict:
     """Record one check of ``ex``; returns the exercise's entry as saved."""
     file = file or path()
     when = when or _now()

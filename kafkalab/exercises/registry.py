@@ -11,18 +11,27 @@ import importlib
 import importlib.util
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from ..config import REPO
 from ..errors import LabError
 
-if TYPE_CHECKING:
-    from .core import Exercise
 
-_EXERCISES: dict[str, "Exercise"] = {}
+class Exercise(Protocol):
+    """What the registry and the progress record need of an exercise (kafkalab.exercises.core.Exercise has it)."""
+
+    key: str  # "<chapter>/<name>"
+    chapter: str
+    name: str
+    title: str
+    kind: str
+    _judge: Any  # the checker function: its module tells two exercises of the same name apart
 
 
-def register(ex: "Exercise") -> None:
+_EXERCISES: dict[str, Exercise] = {}
+
+
+def register(ex: Exercise) -> None:
     """Called by every :class:`~kafkalab.exercises.core.Exercise` when it is created (a module import)."""
     if not re.fullmatch(r"[a-z][a-z0-9_]*", ex.name):
         raise LabError(f"exercise name {ex.name!r}: use lower-case letters, digits and _ (a Python name)")
@@ -72,7 +81,7 @@ def chapter_module(chapter: str) -> str:
     return f"{__package__}.{chapter}"
 
 
-def load(chapter: str) -> list["Exercise"]:
+def load(chapter: str) -> list[Exercise]:
     """Import the chapter's exercise module (if it has one) and return its exercises in definition order."""
     name = chapter_module(chapter)
     if importlib.util.find_spec(name) is None:
@@ -81,15 +90,15 @@ def load(chapter: str) -> list["Exercise"]:
     return [ex for ex in _EXERCISES.values() if ex.chapter == chapter]
 
 
-def all_exercises(toc: Path | None = None) -> list["Exercise"]:
+def all_exercises(toc: Path | None = None) -> list[Exercise]:
     """Every exercise of the course: chapters in reading order, each chapter's exercises in notebook order."""
-    out: list["Exercise"] = []
+    out: list[Exercise] = []
     for chapter in chapters(toc):
         out += load(chapter)
     return out
 
 
-def get(key: str) -> "Exercise":
+def get(key: str) -> Exercise:
     """The exercise ``<chapter>/<name>``."""
     chapter, _, _ = key.partition("/")
     load(chapter)
