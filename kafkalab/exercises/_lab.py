@@ -64,6 +64,12 @@ def connect() -> ModuleType:
     return m
 
 
+def share() -> ModuleType:
+    from .. import share as m
+
+    return m
+
+
 # ------------------------------------------------------------------ Kafka I/O
 def admin(**overrides):
     from ..io.clients import admin as f
@@ -124,6 +130,19 @@ def delete_group(group: str, timeout_s: float = 20.0) -> bool:
     from ..io.groups import delete_group as f
 
     return f(group, timeout_s=timeout_s)
+
+
+def configure_group(group: str, **configs) -> None:
+    from ..io.groups import configure_group as f
+
+    f(group, **configs)
+
+
+def read_records(topic: str, timeout_s: float = 15) -> list:
+    """Every record of ``topic`` as kafka-python ``ConsumerRecord`` objects (bytes keys and values, headers)."""
+    from ..io.read import read_to_end as f
+
+    return f(topic, timeout_s=timeout_s)
 
 
 def quorum() -> dict:
