@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import kafka4
 from kafkalab.cluster import portrange
 from kafkalab.config import PORT_OFFSETS, REPO, settings
 
@@ -29,7 +30,7 @@ BENCH_BASE = portrange.claim()
 BENCH_PORT = BENCH_BASE + PORT_OFFSETS["broker"]
 BOOTSTRAP = f"127.0.0.1:{BENCH_PORT}"
 RESULTS = REPO / "bench" / "results.json"
-PARTS = ("cold_start", "throughput", "widgets", "lateness", "notebooks", "setup")
+PARTS = ("cold_start", "throughput", "widgets", "lateness", "notebooks", "setup", *kafka4.PARTS)
 
 GOALS = {  # what we aim for (issue "Benchmarks"); a figure below its goal is reported, never hidden
     "launcher_overhead": ("embedded start / bare java start", "<=", 1.20),
@@ -453,6 +454,7 @@ def report(results: dict) -> str:
         if isinstance(w, dict) and "median_ms" in w:
             lines.append(f"  widget {name:24} median {w['median_ms']:>7} ms, max {w['max_ms']:>7} ms "
                          f"over {w['changes']} changes")
+    lines += kafka4.report_lines(results)
     for name, t in results.get("notebooks", {}).get("per_notebook", {}).items():
         lines.append(f"  nbval {name:32} {t['seconds']:>7} s {'' if t['passed'] else ' (FAILED)'}")
     return "\n".join(lines)
@@ -460,7 +462,8 @@ def report(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    p.add_argument("--only", nargs="*", default=["cold_start", "throughput", "widgets", "lateness", "notebooks"],
+    p.add_argument("--only", nargs="*", default=["cold_start", "throughput", "widgets", "lateness", *kafka4.PARTS,
+                                                 "notebooks"],
                    choices=PARTS, metavar="PART", help=f"which benchmarks: {' '.join(PARTS)}")
     p.add_argument("--records", type=int, default=200_000, help="records for Kafka's perf tools")
     p.add_argument("--client-records", type=int, default=50_000, help="records for the Python clients")
@@ -500,6 +503,16 @@ def main(argv: list[str] | None = None) -> int:
             print("late-data engine ...", flush=True)
             stamp("lateness")
             results["lateness"] = lateness()
+        if "rebalance" in args.only:
+            print("rebalance pauses per protocol ...", flush=True)
+            _bench_broker(env)
+            stamp("rebalance")
+            results["rebalance"] = kafka4.rebalance()
+        if "share" in args.only:
+            print("share-group throughput ...", flush=True)
+            _bench_broker(env)
+            stamp("share")
+            results["share"] = kafka4.share_throughput(bootstrap=BOOTSTRAP)
         if "setup" in args.only:
             print("setup (fresh clone) ...", flush=True)
             stamp("setup")

@@ -55,14 +55,19 @@ def share_version(bootstrap: str | None = None) -> int:
     return int(features.get("share.version", {}).get("finalized", (0, 0))[1])
 
 
+def share_groups_off(bootstrap: str | None = None) -> LabError:
+    """The one line for a cluster without share groups: the cause and the command that fixes it."""
+    where = bootstrap or bootstrap_servers()
+    return LabError(f"share groups are off on the cluster at {where} (feature share.version=0; its data predates "
+                    f"Kafka 4.2, or someone disabled them): turn them on with `python -m kafkalab tool kafka-features "
+                    f"--bootstrap-server {where} upgrade --feature share.version=2`")
+
+
 def require_share_groups(bootstrap: str | None = None) -> None:
-    """A :class:`LabError` naming the fix when the cluster has share groups off (a cluster formatted before Kafka
-    4.2, or with the feature left off), instead of share consumers that wait and never get a record."""
+    """Raise :func:`share_groups_off` when the cluster has share groups off, instead of starting share consumers
+    that fail on their first heartbeat."""
     if share_version(bootstrap) < 1:
-        where = bootstrap or bootstrap_servers()
-        raise LabError(f"share groups are off on the cluster at {where} (feature share.version=0): turn them on "
-                       f"with `python -m kafkalab tool kafka-features --bootstrap-server {where} upgrade "
-                       "--feature share.version=1` (Kafka 4.2 or newer)")
+        raise share_groups_off(bootstrap)
 
 
 #: The headers a broker puts on a dead-letter record (KIP-1191, Kafka 4.4), and the names :func:`dead_letters` uses.
@@ -119,20 +124,20 @@ class Delivery:
 
 
 def java_command(group: str, topic: str, *, consumers: int = 1, mode: str = "accept", max_seconds: int = 120,
-                 configs: dict | None = None) -> list[str]:
+                 configs: dict | None = None, bootstrap: str | None = None) -> list[str]:
     """The ``java`` command line of one ShareWorker JVM (``mode``: ``ask``, ``accept`` or ``count:<n>``)."""
+    if not (mode in ("ask", "accept") or mode.startswith("count:") and mode[6:].isdigit()):
+        raise LabError(f"mode {mode!r}: use 'ask', 'accept' or 'count:<records>'")
+    if isinstance(consumers, bool) or not isinstance(consumers, int) or consumers < 1:
+        raise LabError(f"consumers={consumers!r}: give a whole number of share consumers, at least 1")
     from .cluster.java import find_java
     from .cluster.maven import classpath
 
-    if not (mode in ("ask", "accept") or mode.startswith("count:") and mode[6:].isdigit()):
-        raise LabError(f"mode {mode!r}: use 'ask', 'accept' or 'count:<records>'")
-    if not isinstance(consumers, int) or consumers < 1:
-        raise LabError(f"consumers={consumers!r}: give a whole number of share consumers, at least 1")
     extra = [f"{k}={v}" for k, v in (configs or {}).items()]
     return [find_java("streams"), *JVM_OPTS, f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-streams.properties'}",
             f"-Dkafkalab.share.group={group}",  # lets tests find this JVM (procs.pids_with_arg)
             "-cp", classpath("streams", quiet=True), str(WORKER_SOURCE),
-            bootstrap_servers(), group, topic, str(consumers), mode, str(int(max_seconds)), *extra]
+            bootstrap or bootstrap_servers(), group, topic, str(consumers), mode, str(int(max_seconds)), *extra]
 
 
 class ShareWorker:
@@ -140,15 +145,18 @@ class ShareWorker:
 
     ``handle(delivery) -> "accept" | "release" | "reject"`` decides per record (each consumer's batches are
     handled in a Python thread of their own, so a slow handler holds up only its consumer). Without a handler the
-    JVM accepts every record itself. Everything the JVM reports is kept: :attr:`deliveries`, :attr:`acks`
+    JVM accepts every record itself. Everything the JVM reports is kept: :attr:`deliveries` (as handled, with the
+    answer), :attr:`received` (every record of every batch as it arrived, before any answer), :attr:`acks`
     (per-partition outcome of each acknowledgement, with the broker's error if it refused one), :attr:`errors`.
     """
 
     def __init__(self, group: str, topic: str, *, consumers: int = 1, handle: Callable | None = None,
-                 name: str = "w", max_seconds: int = 120, configs: dict | None = None) -> None:
+                 name: str = "w", max_seconds: int = 120, configs: dict | None = None,
+                 bootstrap: str | None = None) -> None:
         self.group, self.topic, self.name, self.handle = group, topic, name, handle
         self.consumers = consumers
         self.deliveries: list[Delivery] = []
+        self.received: list[Delivery] = []
         self.acks: list[dict] = []
         self.errors: list[str] = []
         self.refused: list[dict] = []
@@ -161,8 +169,9 @@ class ShareWorker:
         self._queues = [_Queue() for _ in range(consumers)]
         self._write_lock = threading.Lock()
         self._stderr: list[str] = []
+        self.bootstrap = bootstrap or bootstrap_servers()
         cmd = java_command(group, topic, consumers=consumers, mode="ask" if handle else "accept",
-                           max_seconds=max_seconds, configs=configs)
+                           max_seconds=max_seconds, configs=configs, bootstrap=self.bootstrap)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, bufsize=1, start_new_session=True, cwd=REPO)
         self._threads = [threading.Thread(target=self._pump, daemon=True, name=f"share-{name}-out"),
@@ -191,6 +200,7 @@ class ShareWorker:
                     got = [Delivery(self.name, i, r["partition"], r["offset"], r["key"], r["value"],
                                     r["delivery_count"], ev["t"], None if self.handle else "accept")
                            for r in ev["records"]]
+                    self.received.extend(got)
                     if self.handle:
                         self._queues[i].put(got)
                     else:
@@ -280,6 +290,8 @@ class ShareWorker:
             if self.handler_error is not None:
                 raise self.handler_error
             if self.errors:
+                if "does not support the share group protocol" in self.errors[0]:
+                    raise share_groups_off(self.bootstrap)
                 raise LabError(f"the share consumer failed: {self.errors[0]}")
             if self.proc.poll() is not None and not condition(self):
                 raise LabError(f"the ShareWorker JVM exited (code {self.proc.returncode}) before {what}: {self.log()}")
@@ -340,16 +352,18 @@ def _decided(d: Delivery, decision: str) -> Delivery:
 
 @contextlib.contextmanager
 def run(group: str, topic: str, *, consumers: int = 1, handle: Callable | None = None, name: str = "w",
-        max_seconds: int = 120, configs: dict | None = None, grace_s: float = 15) -> Iterator[ShareWorker]:
+        max_seconds: int = 120, configs: dict | None = None, grace_s: float = 15,
+        bootstrap: str | None = None) -> Iterator[ShareWorker]:
     """Start a :class:`ShareWorker` JVM, yield it once its consumers have subscribed, and always stop it.
 
     ``configs`` are share-consumer settings, e.g. ``{"max.poll.records": 5, "share.acquire.mode": "record_limit"}``
     (at most 5 records per poll, so one consumer does not take a whole batch). The handler's exception, if any,
-    is raised when the block ends.
+    is raised when the block ends. A cluster without share groups is a :class:`LabError` naming the fix, before
+    any JVM starts. ``bootstrap`` points at another cluster than the course's.
     """
-    require_share_groups()
+    require_share_groups(bootstrap)
     worker = ShareWorker(group, topic, consumers=consumers, handle=handle, name=name, max_seconds=max_seconds,
-                         configs=configs)
+                         configs=configs, bootstrap=bootstrap)
     try:
         worker.wait_for(lambda w: len(w.started) == consumers, timeout_s=60, what=f"{consumers} share consumer(s) starting")
         yield worker

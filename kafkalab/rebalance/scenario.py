@@ -186,8 +186,26 @@ class GroupRun:
 
     # ------------------------------------------------------------------ measurements
     def spans(self) -> list[timeline.Span]:
-        until = max([s.settled or s.t for s in self.steps] + [e["t"] for e in self.events], default=self.t0)
-        return timeline.spans(self.events, self.kills, until=until)
+        """Ownership spans of this run; a span still open at the last report lasts one more second (members
+        closed at the end report it; a measurement never looks past the last settled step)."""
+        last = max([s.settled or s.t for s in self.steps] + [e["t"] for e in self.events], default=self.t0)
+        return timeline.spans(self.events, self.kills, until=last + 1.0)
+
+    def emptied(self, step: Step) -> list[str]:
+        """Members other than the step's own that gave back every partition while the group settled after
+        ``step``: under the eager protocol every member does, at every rebalance."""
+        end = step.settled if step.settled is not None else float("inf")
+        out = {e["member"] for e in self.events
+               if e.get("event") == "owns" and e["why"] == "revoked" and not e["partitions"]
+               and step.t <= e["t"] <= end and e["member"] != step.member}
+        return sorted(out)
+
+    def step(self, what: str) -> Step:
+        """The first step of kind ``what`` ("join", "leave", "kill", "restart")."""
+        for s in self.steps:
+            if s.what == what:
+                return s
+        raise LabError(f"this run has no {what!r} step; its steps are {[s.what for s in self.steps]}")
 
     def measure(self) -> list[dict]:
         """One row per step after the first settled group: the step, the seconds until the group settled, the
