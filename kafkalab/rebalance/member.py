@@ -1,7 +1,8 @@
 """One member of a consumer group, run as its own process (``python -m kafkalab.rebalance.member '<json>'``) so that
 Chapter 12 can stop it, start it again, or kill it with SIGKILL like a crashed machine.
 
-It subscribes to one topic, polls, and prints one JSON line each time the set of partitions it owns changes:
+It subscribes to one topic, polls (committing what it read, so that its group outlives its members), and prints one
+JSON line each time the set of partitions it owns changes:
 ``{"event": "owns", "member": "c1", "partitions": [0, 3], "why": "assigned", "t": <wall-clock seconds>}``.
 It owns a partition from the moment its client hands the partition over (the assignment callback) until the
 client takes it back (the revocation or loss callback), or until it starts closing. The line ``stop`` on standard
@@ -79,8 +80,8 @@ def run_kafka_python(cfg: dict, own: Ownership, stop: threading.Event) -> None:
     extra = {"group_instance_id": cfg["member"]} if cfg.get("static") else {}
     consumer = KafkaConsumer(bootstrap_servers=cfg["bootstrap"], group_id=cfg["group"], client_id=cfg["member"],
                              partition_assignment_strategy=[assignor], session_timeout_ms=cfg["session_ms"],
-                             heartbeat_interval_ms=cfg["heartbeat_ms"], auto_offset_reset="latest",
-                             enable_auto_commit=False, bootstrap_timeout_ms=10000, **extra)
+                             heartbeat_interval_ms=cfg["heartbeat_ms"], auto_offset_reset="earliest",
+                             enable_auto_commit=True, bootstrap_timeout_ms=10000, **extra)
     consumer.subscribe([cfg["topic"]], listener=Listener())
     emit("started", cfg["member"], client="kafka-python")
     while not stop.is_set():
@@ -94,7 +95,7 @@ def run_confluent(cfg: dict, own: Ownership, stop: threading.Event) -> None:
     from confluent_kafka import Consumer
 
     conf = {"bootstrap.servers": cfg["bootstrap"], "group.id": cfg["group"], "client.id": cfg["member"],
-            "enable.auto.commit": False, "auto.offset.reset": "latest"}
+            "enable.auto.commit": True, "auto.offset.reset": "earliest"}
     if cfg["protocol"] == "consumer":
         conf["group.protocol"] = "consumer"  # session and heartbeat are the group's, set on the broker
     else:
