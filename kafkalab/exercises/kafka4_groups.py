@@ -125,7 +125,13 @@ def _checked(decide):
     share = _lab.share()
 
     def handle(job):
-        answer = call_learner(decide, job)
+        try:
+            answer = call_learner(decide, job)
+        except NotYet as e:
+            if "TryLater" in str(e) or "Malformed" in str(e):  # which job fails first depends on the consumers
+                raise NotYet(f"{e}: process() raises TryLater or Malformed for jobs it cannot do; catch both and "
+                             "answer 'release' or 'reject'") from None
+            raise
         word = answer.lower() if isinstance(answer, str) else None
         if word not in share.DECISIONS:
             raise WrongType(f"return 'accept', 'release' or 'reject' (a str) for each job, not {type_name(answer)} "
@@ -195,7 +201,7 @@ def decide_solution(job):
         Mistake("can never be processed (process() raises Malformed) and you accepted it", answer=_accept_everything),
         Mistake("came back 5 times until the broker's delivery limit", answer=_release_on_any_error),
         Mistake("failed only because a service was busy", answer=_reject_on_any_error),
-        Mistake("your function raised TryLater", answer=_no_error_handling),
+        Mistake("catch both and answer 'release' or 'reject'", answer=_no_error_handling),
         Mistake("return 'accept', 'release' or 'reject' (a str) for each job, not bool", answer=_answers_true,
                 kind="wrong type"),
         Mistake("pass a function, not int", answer=3, kind="wrong type"),
