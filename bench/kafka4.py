@@ -13,6 +13,7 @@ Both run on the benchmark's own broker (bench/run.py starts it; this module only
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import statistics
 import time
@@ -100,7 +101,8 @@ def _perf_tool(topic: str, n: int, threads: int, bootstrap: str) -> float:
 
 
 def _share_worker(topic: str, n: int, consumers: int, bootstrap: str) -> dict:
-    """The course's ShareWorker in count mode (implicit acknowledgement, nothing printed per record)."""
+    """The course's ShareWorker in count mode (implicit acknowledgement, nothing printed per record). Its standard
+    input stays open while it runs: the JVM takes the end of its input for "stop"."""
     import json
     import subprocess
 
@@ -109,13 +111,26 @@ def _share_worker(topic: str, n: int, consumers: int, bootstrap: str) -> dict:
     group = _fresh_group("bench-share-worker")
     cmd = java_command(group, topic, consumers=consumers, mode=f"count:{n}", max_seconds=600, bootstrap=bootstrap)
     t0 = time.monotonic()
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=660, stdin=subprocess.DEVNULL)
-    took = time.monotonic() - t0
-    done = [json.loads(line) for line in res.stdout.splitlines() if '"event":"done"' in line]
-    if not done:
-        return {"error": (res.stderr.strip().splitlines() or ["no output"])[-1][:200]}
-    return {"msgs_per_s_from_first_record": round(done[0]["records"] / done[0]["seconds"]),
-            "msgs_per_s_from_start": round(done[0]["records"] / took)}
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = None
+    try:
+        for line in proc.stdout:
+            if '"event":"done"' in line:
+                done, took = json.loads(line), time.monotonic() - t0
+                break
+    finally:
+        with contextlib.suppress(OSError):
+            proc.stdin.write("stop\n")
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if done is None:
+        return {"error": (proc.stderr.read().strip().splitlines() or ["no output"])[-1][:200]}
+    return {"msgs_per_s_from_first_record": round(done["records"] / done["seconds"]),
+            "msgs_per_s_from_start": round(done["records"] / took)}
 
 
 def _python_driven(topic: str, n: int, consumers: int) -> float:

@@ -13,7 +13,8 @@ MARKS = {"join": "joins", "leave": "leaves", "kill": "killed", "restart": "kille
 
 def ownership_figure(runs: Mapping[str, GroupRun], title: str = "Who owns which partition"):
     """A plotly figure: one panel per run (``{label: run}``), a row per partition, a bar per owner and span, and a
-    dashed line at each step (seconds since the run's first member started). White gaps are pauses."""
+    dashed line at each step, labelled inside the panel (seconds since the run's first member started). White gaps
+    are pauses."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -30,12 +31,13 @@ def ownership_figure(runs: Mapping[str, GroupRun], title: str = "Who owns which 
                 hovertemplate=f"{span.member} owns p{span.partition}<br>%{{base:.2f}} s to "
                               f"{span.end - t0:.2f} s<extra></extra>"), row=row, col=1)
             shown.add(span.member)
-        for step in run.steps:
-            if step.what in MARKS:
-                fig.add_vline(x=step.t - t0, line_dash="dash", line_color="#555", line_width=1, row=row, col=1)
-                fig.add_annotation(x=step.t - t0, y=1.0, yref=f"y{'' if row == 1 else row} domain",
-                                   text=f"{step.member} {MARKS[step.what]}", showarrow=False, xanchor="left",
-                                   yanchor="bottom", font={"size": 10}, row=row, col=1)
+        marked = [step for step in run.steps if step.what in MARKS]
+        for k, step in enumerate(marked):  # labels inside the panel, one below the other, so that none overlap
+            fig.add_vline(x=step.t - t0, line_dash="dash", line_color="#555", line_width=1, row=row, col=1)
+            fig.add_annotation(x=step.t - t0, y=1.0 - 0.17 * k, yref=f"y{'' if row == 1 else row} domain",
+                               text=f"{step.member} {MARKS[step.what]}", showarrow=False, xanchor="left",
+                               yanchor="top", xshift=3, font={"size": 10}, bgcolor="rgba(255,255,255,0.85)",
+                               row=row, col=1)
         fig.update_yaxes(categoryorder="array", categoryarray=[f"p{p}" for p in reversed(range(run.partitions))],
                          row=row, col=1)
     fig.update_layout(barmode="overlay", title=title, height=230 * len(runs) + 80, legend_title_text="member",
