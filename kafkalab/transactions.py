@@ -8,7 +8,6 @@ readers, or none of it. After an abort the consumer must go back to the last com
 """
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 
 from .errors import LabError
@@ -76,22 +75,3 @@ def both_views(topic: str, timeout_s: float = 15) -> list[dict]:
 
 def _text(b) -> str | None:
     return None if b is None else b.decode(errors="replace")
-
-
-@contextlib.contextmanager
-def closing_all(*clients):
-    """Close every client when the block ends (producers and consumers alike), even if one close fails."""
-    try:
-        yield clients
-    finally:
-        for c in clients:
-            with contextlib.suppress(Exception):
-                c.close(timeout=5) if _takes_timeout(c) else c.close()
-
-
-def _takes_timeout(client) -> bool:
-    import inspect
-
-    with contextlib.suppress(TypeError, ValueError):
-        return "timeout" in inspect.signature(client.close).parameters
-    return False
