@@ -138,13 +138,6 @@ def configure_group(group: str, **configs) -> None:
     f(group, **configs)
 
 
-def read_records(topic: str, timeout_s: float = 15) -> list:
-    """Every record of ``topic`` as kafka-python ``ConsumerRecord`` objects (bytes keys and values, headers)."""
-    from ..io.read import read_to_end as f
-
-    return f(topic, timeout_s=timeout_s)
-
-
 def quorum() -> dict:
     from ..monitor import quorum as f
 
