@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import kafka4
 from kafkalab.cluster import portrange
 from kafkalab.config import PORT_OFFSETS, REPO, settings
 
@@ -30,7 +31,7 @@ BENCH_BASE = int(os.environ.get("KAFKALAB_BENCH_BASE") or portrange.claim())
 BENCH_PORT = BENCH_BASE + PORT_OFFSETS["broker"]
 BOOTSTRAP = f"127.0.0.1:{BENCH_PORT}"
 RESULTS = REPO / "bench" / "results.json"
-PARTS = ("cold_start", "throughput", "widgets", "lateness", "cdc", "notebooks", "setup")
+PARTS = ("cold_start", "throughput", "widgets", "lateness", "cdc", "notebooks", "setup", *kafka4.PARTS)
 
 GOALS = {  # what we aim for (issue "Benchmarks"); a figure below its goal is reported, never hidden
     "launcher_overhead": ("embedded start / bare java start", "<=", 1.20),
@@ -515,6 +516,7 @@ def report(results: dict) -> str:
     from bench import cdc
 
     lines += cdc.report_lines(results.get("cdc", {}))
+    lines += kafka4.report_lines(results)
     for name, t in results.get("notebooks", {}).get("per_notebook", {}).items():
         lines.append(f"  nbval {name:32} {t['seconds']:>7} s {'' if t['passed'] else ' (FAILED)'}")
     return "\n".join(lines)
@@ -523,7 +525,7 @@ def report(results: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     p.add_argument("--only", nargs="*",
-                   default=["cold_start", "throughput", "widgets", "lateness", "cdc", "notebooks"],
+                   default=["cold_start", "throughput", "widgets", "lateness", "cdc", *kafka4.PARTS, "notebooks"],
                    choices=PARTS, metavar="PART", help=f"which benchmarks: {' '.join(PARTS)}")
     p.add_argument("--records", type=int, default=200_000, help="records for Kafka's perf tools")
     p.add_argument("--client-records", type=int, default=50_000, help="records for the Python clients")
@@ -573,6 +575,16 @@ def main(argv: list[str] | None = None) -> int:
             from bench import cdc
 
             results["cdc"] = cdc.measure()
+        if "rebalance" in args.only:
+            print("rebalance pauses per protocol ...", flush=True)
+            _bench_broker(env)
+            stamp("rebalance")
+            results["rebalance"] = kafka4.rebalance()
+        if "share" in args.only:
+            print("share-group throughput ...", flush=True)
+            _bench_broker(env)
+            stamp("share")
+            results["share"] = kafka4.share_throughput(bootstrap=BOOTSTRAP)
         if "setup" in args.only:
             print("setup (fresh clone) ...", flush=True)
             stamp("setup")

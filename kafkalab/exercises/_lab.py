@@ -106,6 +106,12 @@ def security() -> ModuleType:
     return m
 
 
+def share() -> ModuleType:
+    from .. import share as m
+
+    return m
+
+
 # ------------------------------------------------------------------ Kafka I/O
 def admin(**overrides):
     from ..io.clients import admin as f
@@ -195,6 +201,12 @@ def delete_group(group: str, timeout_s: float = 20.0, connection=None) -> bool:
     from ..io.groups import delete_group as f
 
     return f(group, timeout_s=timeout_s, connection=connection)
+
+
+def configure_group(group: str, **configs) -> None:
+    from ..io.groups import configure_group as f
+
+    f(group, **configs)
 
 
 def quorum() -> dict:

@@ -1,4 +1,5 @@
-"""Consumer groups: delete one, wait until its members know their partitions, and how far behind it is.
+"""Consumer groups: delete one, wait until its members know their partitions, how far behind it is, and the
+settings the broker keeps per group.
 
 Taught in Chapter 3, *Kafka's building blocks* (:func:`settle`, :func:`group_lag`); every chapter that runs a group
 deletes it through :func:`delete_group` so a re-run starts from offset 0.
@@ -66,6 +67,45 @@ def committed_offsets(group: str) -> dict[tuple[str, int], int]:
     with contextlib.closing(admin()) as a:
         found = a.list_group_offsets({group: None}).get(group, {})
     return {(tp.topic, tp.partition): om.offset for tp, om in found.items() if om.offset >= 0}
+
+
+# ------------------------------------------------------------------------------------------ group configurations
+def configure_group(group: str, **configs: str | int) -> None:
+    """Set group configurations (``kafka-configs --entity-type groups``), before or after the group exists.
+
+    Since Kafka 4.0, consumer groups of the new protocol (KIP-848) and share groups take their session timeout,
+    heartbeat interval and record lock from the broker; a group may override them within the broker's bounds
+    (Chapter 12). Keys contain dots, so pass them unpacked: ``configure_group(g, **{"consumer.session.timeout.ms":
+    10000})``. The broker's refusal is a :class:`LabError` quoting its reason.
+    """
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    wanted = {k: str(v) for k, v in configs.items()}
+    with contextlib.closing(admin()) as a:
+        answer = a.alter_configs([ConfigResource(ConfigResourceType.GROUP, group, configs=wanted)])
+    outcome = answer.get("group", {}).get(group, "OK")
+    if outcome != "OK":
+        raise LabError(f"the broker refused {wanted} for group {group!r}: {outcome}")
+
+
+def group_configs(group: str) -> dict[str, str]:
+    """The configurations set on ``group`` itself (the others are the broker's ``group.*`` defaults)."""
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    with contextlib.closing(admin()) as a:
+        found = a.describe_configs([ConfigResource(ConfigResourceType.GROUP, group)])
+    return {k: v["value"] for k, v in found.get("group", {}).get(group, {}).items()}
+
+
+def group_types(groups: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
+    """group id -> (type, protocol type) as the broker lists them, e.g. ``("consumer", "consumer")`` for a
+    KIP-848 group, ``("classic", "consumer")`` for a classic one, ``("share", "share")``; the ``kafka-groups
+    --list`` columns. Only ``groups`` if given."""
+    with contextlib.closing(admin()) as a:
+        listed = a.list_groups()
+    wanted = None if groups is None else set(groups)
+    return {g["group_id"]: (g.get("group_type") or "classic", g.get("protocol_type") or "")
+            for g in listed if wanted is None or g["group_id"] in wanted}
 
 
 # ------------------------------------------------------------------------------------------ settling

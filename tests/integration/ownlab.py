@@ -19,7 +19,7 @@ from kafkalab.config import PORT_BLOCK, PORT_OFFSETS, REPO
 #: Blocks of a run's port range: the run's course cluster, then one per test module with a cluster of its own.
 BLOCKS = {"course": 0, "lifecycle": 1, "services": 2, "three-brokers": 3, "concurrency": 4, "binder": 5,
           "three-broker-chapters": 6, "postgres": 7, "exercises-three-brokers": 8,
-          "metrics-agents": 9, "secure": 10}
+          "metrics-agents": 9, "secure": 10, "no-share-groups": 11}
 RUN_BLOCKS = portrange.BLOCKS
 
 

@@ -34,7 +34,9 @@ def test_broker_settings_agree_with_the_embedded_cluster(monkeypatch, tmp_path):
     same = ["node.id", "process.roles", "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
             "transaction.state.log.min.isr", "share.coordinator.state.topic.replication.factor",
             "share.coordinator.state.topic.min.isr", "group.initial.rebalance.delay.ms", "default.replication.factor",
-            "controller.listener.names", "inter.broker.listener.name"]
+            "controller.listener.names", "inter.broker.listener.name", "group.consumer.min.session.timeout.ms",
+            "group.consumer.min.heartbeat.interval.ms", "group.share.min.heartbeat.interval.ms",
+            "group.share.min.record.lock.duration.ms"]
     for key in same:
         assert docker[key] == embedded[key], key
 
