@@ -210,7 +210,7 @@ def test_flink_sql_logs_in_with_the_shaded_module(in_lab):
 
     env = dict(in_lab, KAFKA_BOOTSTRAP_SERVERS=BOOTSTRAP, KAFKA_CLIENT_CONFIG=str(secure.client_config("admin")))
     script = r"""
-from kafkalab import flinksql
+from kafkalab.connectsql import flinksql
 from kafkalab.io.clients import json_producer
 from kafkalab.io.topics import delete_topic, recreate_topic
 recreate_topic("secure-flink", partitions=1)
