@@ -24,12 +24,12 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .config import JVM_DIR, REPO, bootstrap_servers
+from .io.connection import connection
 from .errors import LabError
 from .wait import wait_until
 
@@ -133,7 +133,9 @@ def java_command(group: str, topic: str, *, consumers: int = 1, mode: str = "acc
     from .cluster.java import find_java
     from .cluster.maven import classpath
 
-    extra = [f"{k}={v}" for k, v in (configs or {}).items()]
+    # on a secured cluster the client config too, secrets read from its file by Kafka (kafkalab.io.connection)
+    secured = {} if bootstrap and bootstrap != bootstrap_servers() else connection().java_by_reference()
+    extra = [f"{k}={v}" for k, v in {**secured, **(configs or {})}.items()]
     return [find_java("streams"), *JVM_OPTS, f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-streams.properties'}",
             f"-Dkafkalab.share.group={group}",  # lets tests find this JVM (procs.pids_with_arg)
             "-cp", classpath("streams", quiet=True), str(WORKER_SOURCE),

@@ -203,6 +203,12 @@ def delete_group(group: str, timeout_s: float = 20.0, connection=None) -> bool:
     return f(group, timeout_s=timeout_s, connection=connection)
 
 
+def group_config_origins(group: str, names) -> dict:
+    from ..io.groups import group_config_origins as f
+
+    return f(group, names)
+
+
 def configure_group(group: str, **configs) -> None:
     from ..io.groups import configure_group as f
 

@@ -281,8 +281,7 @@ def _judge_pipeline(got: list[tuple[str | None, object]], payments: list[dict]) 
 
 def _session_timeout_s() -> float:
     """The session timeout the broker gives a streams group that sets none itself, in seconds."""
-    sa = _lab.streams_app()
-    found = sa.group_configs(unique_name(CHAPTER, "session"), ["streams.session.timeout.ms"])
+    found = _lab.group_config_origins(unique_name(CHAPTER, "session"), ["streams.session.timeout.ms"])
     return found["streams.session.timeout.ms"][0] / 1000
 
 
@@ -294,10 +293,10 @@ def _session_timeout_s() -> float:
     hints=[
         "Under group.protocol=streams, who decides when a member that stopped sending heartbeats is gone: the "
         "application's settings or the broker?",
-        "`sa.group_configs(APP_ID)` shows the value that applies to the chapter's group, and where it comes from.",
+        "`group_config_origins(APP_ID, [name])` shows the value that applies to the chapter's group, and where it comes from.",
     ],
     solution='''
-applies = sa.group_configs(APP_ID, ["streams.session.timeout.ms"])["streams.session.timeout.ms"]
+applies = group_config_origins(APP_ID, ["streams.session.timeout.ms"])["streams.session.timeout.ms"]
 print(applies)
 kept_for_solution = applies[0] / 1000  # in seconds
 ''',
@@ -319,7 +318,7 @@ def session_timeout(answer, *, group: str | None = None) -> str:
     seconds = real_number(answer, "seconds")
     sa = _lab.streams_app()
     group = group or unique_name(CHAPTER, "session")
-    live = sa.group_configs(group, [*sa.LIVENESS, "streams.initial.rebalance.delay.ms"])
+    live = _lab.group_config_origins(group, [*sa.LIVENESS, "streams.initial.rebalance.delay.ms"])
     session_ms, where = live["streams.session.timeout.ms"]
     heartbeat_ms = live["streams.heartbeat.interval.ms"][0]
     delay_ms = live["streams.initial.rebalance.delay.ms"][0]
@@ -339,7 +338,7 @@ def session_timeout(answer, *, group: str | None = None) -> str:
         raise NotYet(f"{delay_ms / 1000:g} s is the initial rebalance delay of a new group, not how long a dead "
                      f"member is waited for")
     raise NotYet(f"not {seconds:g} s: read the group's streams.session.timeout.ms from the broker "
-                 f"(sa.group_configs)")
+                 f"(group_config_origins)")
 
 
 # ----------------------------------------------------------------------------------------------- Exercise 4

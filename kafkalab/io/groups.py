@@ -70,31 +70,75 @@ def committed_offsets(group: str) -> dict[tuple[str, int], int]:
 
 
 # ------------------------------------------------------------------------------------------ group configurations
-def configure_group(group: str, **configs: str | int) -> None:
-    """Set group configurations (``kafka-configs --entity-type groups``), before or after the group exists.
-
-    Since Kafka 4.0, consumer groups of the new protocol (KIP-848) and share groups take their session timeout,
-    heartbeat interval and record lock from the broker; a group may override them within the broker's bounds
-    (Chapter 12). Keys contain dots, so pass them unpacked: ``configure_group(g, **{"consumer.session.timeout.ms":
-    10000})``. The broker's refusal is a :class:`LabError` quoting its reason.
-    """
+def _group_resource(group: str, configs: Mapping | None = None):
     from kafka.admin import ConfigResource, ConfigResourceType
 
+    return ConfigResource(ConfigResourceType.GROUP, group, configs=configs)
+
+
+def configure_group(group: str, **configs: str | int) -> None:
+    """Set group configurations (``kafka-configs --alter --entity-type groups``), before or after the group exists.
+
+    Since Kafka 4.0, consumer groups of the new protocol (KIP-848), streams groups (KIP-1071) and share groups take
+    their session timeout, heartbeat interval and record lock from the broker; a group may override them within the
+    broker's bounds (Chapters 5 and 12). Keys contain dots, so pass them unpacked: ``configure_group(g,
+    **{"consumer.session.timeout.ms": 10000})``. The broker's refusal is a :class:`LabError` quoting its reason,
+    e.g. "streams.session.timeout.ms must be in the range 45000 to 60000 inclusive".
+    """
+    if not configs:
+        return
     wanted = {k: str(v) for k, v in configs.items()}
     with contextlib.closing(admin()) as a:
-        answer = a.alter_configs([ConfigResource(ConfigResourceType.GROUP, group, configs=wanted)])
+        answer = a.alter_configs([_group_resource(group, wanted)])
     outcome = answer.get("group", {}).get(group, "OK")
     if outcome != "OK":
-        raise LabError(f"the broker refused {wanted} for group {group!r}: {outcome}")
+        raise LabError(f"the broker refused the group configs {wanted} of {group}: {str(outcome).split(': ', 1)[-1]}")
 
 
 def group_configs(group: str) -> dict[str, str]:
     """The configurations set on ``group`` itself (the others are the broker's ``group.*`` defaults)."""
-    from kafka.admin import ConfigResource, ConfigResourceType
-
     with contextlib.closing(admin()) as a:
-        found = a.describe_configs([ConfigResource(ConfigResourceType.GROUP, group)])
+        found = a.describe_configs([_group_resource(group)])
     return {k: v["value"] for k, v in found.get("group", {}).get(group, {}).items()}
+
+
+def group_config_origins(group: str, names: Iterable[str]) -> dict[str, tuple[int | str, str]]:
+    """``{name: (value, where it comes from)}`` for ``group``: "set for this group", or the broker setting it falls
+    back to ("the broker's group.streams.session.timeout.ms"). The group need not exist."""
+    names = list(names)
+    with contextlib.closing(admin()) as a:
+        found = a.describe_configs([_group_resource(group, names)], include_synonyms=True,
+                                   config_filter="all").get("group", {}).get(group, {})
+    if isinstance(found, str):  # the error's name
+        raise LabError(f"the broker did not describe the configs of group {group}: {found}")
+    out = {}
+    for name in names:
+        entry = found.get(name) or {}
+        value = entry.get("value")
+        value = int(value) if isinstance(value, str) and value.isdigit() else value
+        if entry.get("config_source") == "DYNAMIC_GROUP_CONFIG":
+            origin = "set for this group"
+        else:
+            synonyms = [s.get("name") for s in entry.get("synonyms") or [] if isinstance(s, dict)]
+            origin = f"the broker's {synonyms[-1]}" if synonyms else "the broker's default"
+        out[name] = (value, origin)
+    return out
+
+
+def clear_group_configs(group: str) -> list[str]:
+    """Remove every config set for ``group`` (they outlive the group itself); returns their names."""
+    from kafka.errors import KafkaError
+
+    try:
+        with contextlib.closing(admin()) as a:
+            found = a.describe_configs([_group_resource(group)]).get("group", {}).get(group, {})
+            own = sorted(k for k, v in found.items() if isinstance(v, dict)
+                         and v.get("config_source") == "DYNAMIC_GROUP_CONFIG") if isinstance(found, dict) else []
+            if own:
+                a.alter_configs([_group_resource(group, {k: ("DELETE", None) for k in own})])
+    except KafkaError:  # a broker without group configs (before Kafka 4.0): nothing was set
+        return []
+    return own
 
 
 def group_types(groups: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:

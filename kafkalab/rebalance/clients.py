@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..config import bootstrap_servers
+from ..io.connection import connection
 from ..errors import LabError
 
 #: client setting librdkafka refuses under KIP-848 -> where the setting lives now
@@ -37,7 +37,7 @@ def kip848_consumer(group: str, *, client: str = "confluent-kafka", **conf):
                        "Consumer({'group.protocol': 'consumer', ...}), or stay on the classic protocol")
     from confluent_kafka import Consumer, KafkaException
 
-    settings = {"bootstrap.servers": bootstrap_servers(), "group.id": group, "group.protocol": "consumer", **conf}
+    settings = {**connection().librdkafka(), "group.id": group, "group.protocol": "consumer", **conf}
     try:
         return Consumer(settings)
     except KafkaException as e:

@@ -81,7 +81,8 @@ def run_kafka_python(cfg: dict, own: Ownership, stop: threading.Event) -> None:
     consumer = KafkaConsumer(bootstrap_servers=cfg["bootstrap"], group_id=cfg["group"], client_id=cfg["member"],
                              partition_assignment_strategy=[assignor], session_timeout_ms=cfg["session_ms"],
                              heartbeat_interval_ms=cfg["heartbeat_ms"], auto_offset_reset="earliest",
-                             enable_auto_commit=True, bootstrap_timeout_ms=10000, **extra)
+                             enable_auto_commit=True, bootstrap_timeout_ms=10000, **cfg.get("kafka_python", {}),
+                             **extra)
     consumer.subscribe([cfg["topic"]], listener=Listener())
     emit("started", cfg["member"], client="kafka-python")
     while not stop.is_set():
@@ -94,7 +95,8 @@ def run_kafka_python(cfg: dict, own: Ownership, stop: threading.Event) -> None:
 def run_confluent(cfg: dict, own: Ownership, stop: threading.Event) -> None:
     from confluent_kafka import Consumer
 
-    conf = {"bootstrap.servers": cfg["bootstrap"], "group.id": cfg["group"], "client.id": cfg["member"],
+    conf = {**cfg.get("librdkafka", {}), "bootstrap.servers": cfg["bootstrap"], "group.id": cfg["group"],
+            "client.id": cfg["member"],
             "enable.auto.commit": True, "auto.offset.reset": "earliest"}
     if cfg["protocol"] == "consumer":
         conf["group.protocol"] = "consumer"  # session and heartbeat are the group's, set on the broker

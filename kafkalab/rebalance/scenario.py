@@ -22,7 +22,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..config import REPO, bootstrap_servers
+from ..config import REPO
+from ..io.connection import connection
 from ..errors import LabError
 from ..wait import wait_until
 from . import timeline
@@ -86,7 +87,9 @@ class GroupRun:
     # ------------------------------------------------------------------ members
     def start(self, name: str, *, static: bool = False, what: str = "join") -> Member:
         """Start member ``name`` (``static``: it sends its name as ``group.instance.id``)."""
-        cfg = {"protocol": self.protocol, "bootstrap": bootstrap_servers(), "topic": self.topic,
+        conn = connection()  # on a secured cluster each member logs in like every other client of the course
+        cfg = {"protocol": self.protocol, "bootstrap": conn.bootstrap, "topic": self.topic,
+               "kafka_python": conn.kafka_python(), "librdkafka": conn.librdkafka(),
                "group": self.group, "member": name, "static": static, "session_ms": self.session_ms,
                "heartbeat_ms": self.heartbeat_ms, "work_s": self.work_s, "max_seconds": 300}
         since = time.time()

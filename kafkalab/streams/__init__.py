@@ -13,9 +13,8 @@ The chapter calls them as ``streams.<name>`` (``from kafkalab import streams``):
 that, and only for that.
 """
 from .crash import CrashRun, crash_and_restart
-from .groups import (CLASSIC, LIVENESS, QUICK_START, STREAMS, Reset, clear_group_configs, describe_group,
-                     group_configs, group_protocol, list_groups, parse_table, prepare_group, protocol_configs,
-                     reset_application, set_group_configs)
+from .groups import (CLASSIC, LIVENESS, QUICK_START, STREAMS, Reset, describe_group, group_protocol, list_groups,
+                     parse_table, prepare_group, protocol_configs, reset_application)
 from .jvm import (APP_SOURCE, AT_LEAST_ONCE, EXACTLY_ONCE, STORES, StreamsApp, cleanup_dir, describe, java_command,
                   new_application_id, run, state_tree)
 from .quix import QuixResult, quix_run, run_pipeline
@@ -27,10 +26,10 @@ from .topics import (KEEP_FOREVER, Message, create_topics, delete_application, d
 __all__ = [
     "APP_SOURCE", "AT_LEAST_ONCE", "CLASSIC", "EXACTLY_ONCE", "KEEP_FOREVER", "LIVENESS", "MIN_AMOUNT", "Message",
     "QUICK_START", "QuixResult", "Reset", "STORES", "STREAMS", "StreamsApp", "TIERS", "ZERO", "CrashRun", "add",
-    "cleanup_dir", "clear_group_configs", "crash_and_restart", "create_topics", "customer_changelog",
-    "delete_application", "delete_leftovers", "describe", "describe_group", "expected", "group_configs",
+    "cleanup_dir", "crash_and_restart", "create_topics", "customer_changelog",
+    "delete_application", "delete_leftovers", "describe", "describe_group", "expected",
     "group_protocol", "internal_topics", "java_command", "latest_per_key", "list_groups", "new_application_id",
     "parse_table", "prepare_group", "produce_customers", "produce_payments", "protocol_configs", "quix_run",
-    "read_topic", "reset_application", "run", "run_pipeline", "set_group_configs", "slim", "state_tree", "table_of",
+    "read_topic", "reset_application", "run", "run_pipeline", "slim", "state_tree", "table_of",
     "topic_names", "updates_per_key", "wait_caught_up", "wait_for_records",
 ]

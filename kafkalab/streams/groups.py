@@ -11,8 +11,9 @@ Under that protocol the session timeout and heartbeat interval are the broker's,
 4.4 logs nothing about them). The broker defaults are ``group.streams.session.timeout.ms`` (45 s) and
 ``group.streams.heartbeat.interval.ms`` (5 s); one group may override them with the group configs
 ``streams.session.timeout.ms`` and ``streams.heartbeat.interval.ms``, but only within the broker's
-``group.streams.min/max.*`` bounds (45-60 s and 5-15 s by default). :func:`set_group_configs` sets such group
-configs (what ``kafka-configs --alter --entity-type groups`` does) and :func:`group_configs` reads them back.
+``group.streams.min/max.*`` bounds (45-60 s and 5-15 s by default). :func:`kafkalab.io.groups.configure_group`
+sets such group configs (what ``kafka-configs --alter --entity-type groups`` does) and
+:func:`kafkalab.io.groups.group_config_origins` reads them back with where each value comes from.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 from ..errors import LabError
 from ..io.clients import admin
+from ..io.groups import configure_group
 
 #: The two values of Kafka Streams' ``group.protocol``.
 CLASSIC, STREAMS = "classic", "streams"
@@ -56,72 +58,13 @@ def protocol_configs(protocol: str) -> dict[str, str]:
     return {"group.protocol": protocol}
 
 
-def _group_resource(group: str, configs: Mapping | None = None):
-    from kafka.admin import ConfigResource, ConfigResourceType
-
-    return ConfigResource(ConfigResourceType.GROUP, group, configs=configs)
-
-
-def set_group_configs(group: str, configs: Mapping[str, object]) -> None:
-    """Set group configs of ``group`` on the broker (the group need not exist yet); a refused value is a
-    :class:`LabError` that quotes the broker, e.g. "streams.session.timeout.ms must be in the range 45000 to 60000
-    inclusive"."""
-    if not configs:
-        return
-    with contextlib.closing(admin()) as a:
-        answer = a.alter_configs([_group_resource(group, {k: str(v) for k, v in configs.items()})])
-    outcome = answer.get("group", {}).get(group, "OK")
-    if outcome != "OK":
-        raise LabError(f"the broker refused the group configs {dict(configs)} of {group}: "
-                       f"{str(outcome).split(': ', 1)[-1]}")
-
-
-def group_configs(group: str, names: Iterable[str] = LIVENESS) -> dict[str, tuple[int | str, str]]:
-    """``{name: (value, where it comes from)}`` for ``group``: "set for this group", or the broker setting it falls
-    back to ("the broker's group.streams.session.timeout.ms"). The group need not exist."""
-    names = list(names)
-    with contextlib.closing(admin()) as a:
-        found = a.describe_configs([_group_resource(group, names)], include_synonyms=True,
-                                   config_filter="all").get("group", {}).get(group, {})
-    if isinstance(found, str):  # the error's name
-        raise LabError(f"the broker did not describe the configs of group {group}: {found}")
-    out = {}
-    for name in names:
-        entry = found.get(name) or {}
-        value = entry.get("value")
-        value = int(value) if isinstance(value, str) and value.isdigit() else value
-        if entry.get("config_source") == "DYNAMIC_GROUP_CONFIG":
-            origin = "set for this group"
-        else:
-            synonyms = [s.get("name") for s in entry.get("synonyms") or [] if isinstance(s, dict)]
-            origin = f"the broker's {synonyms[-1]}" if synonyms else "the broker's default"
-        out[name] = (value, origin)
-    return out
-
-
-def clear_group_configs(group: str) -> list[str]:
-    """Remove every config set for ``group`` (they outlive the group itself); returns their names."""
-    from kafka.errors import KafkaError
-
-    try:
-        with contextlib.closing(admin()) as a:
-            found = a.describe_configs([_group_resource(group)]).get("group", {}).get(group, {})
-            own = sorted(k for k, v in found.items() if isinstance(v, dict)
-                         and v.get("config_source") == "DYNAMIC_GROUP_CONFIG") if isinstance(found, dict) else []
-            if own:
-                a.alter_configs([_group_resource(group, {k: ("DELETE", None) for k in own})])
-    except KafkaError:  # a broker without group configs (before Kafka 4.0): nothing was set
-        return []
-    return own
-
-
 def prepare_group(application_id: str, protocol: str) -> dict[str, object]:
     """Before the first start of ``application_id``: under the streams protocol, set :data:`QUICK_START` for its
     group (nothing to do under the classic one, whose course broker sets ``group.initial.rebalance.delay.ms=0``).
     Returns the settings made."""
     if protocol != STREAMS:
         return {}
-    set_group_configs(application_id, QUICK_START)
+    configure_group(application_id, **QUICK_START)
     return dict(QUICK_START)
 
 

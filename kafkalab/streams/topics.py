@@ -19,7 +19,7 @@ from ..io.groups import committed_offsets, delete_group, idle_groups
 from ..io.read import read_to_end
 from ..io.topics import end_offsets, recreate_topic
 from ..wait import wait_until
-from .groups import clear_group_configs
+from ..io.groups import clear_group_configs
 from .reference import table_of
 
 #: Settings for topics whose records carry past event times (the broker deletes by record timestamp).

@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from kafkalab import streams as sa
+from kafkalab.io.groups import configure_group, group_config_origins
 from kafkalab.io.topics import delete_topic
 from kafkalab.cluster.procs import pid_alive, pids_with_arg
 from kafkalab.datagen import EPOCH_MS
@@ -169,7 +170,7 @@ def test_with_group_protocol_streams_the_app_forms_a_streams_group(prefix, app_i
     assert listed == [{"GROUP": "app", "TYPE": "Streams", "PROTOCOL": "streams"}]
     assert sa.latest_per_key(sa.read_topic(topics["totals"])) == TOTALS
     # the app's session.timeout.ms=6000 is a classic-protocol setting: the broker's value applies to this group
-    configs = sa.group_configs(app_id, [*sa.LIVENESS, *sa.QUICK_START])
+    configs = group_config_origins(app_id, [*sa.LIVENESS, *sa.QUICK_START])
     assert configs["streams.session.timeout.ms"] == (45000, "the broker's group.streams.session.timeout.ms")
     assert configs["streams.initial.rebalance.delay.ms"] == (0, "set for this group")
     # a clean close left the group: it can be reset at once, and the reset deletes the internal topics
@@ -177,7 +178,7 @@ def test_with_group_protocol_streams_the_app_forms_a_streams_group(prefix, app_i
     assert [r["NEW-OFFSET"] for r in reset.rows] == ["0"] * 4 and "<application.id>" in reset.command
     assert sa.internal_topics(app_id) == []
     sa.delete_application(app_id)
-    assert sa.group_configs(app_id, sa.QUICK_START)["streams.initial.rebalance.delay.ms"][1].startswith("the broker")
+    assert group_config_origins(app_id, sa.QUICK_START)["streams.initial.rebalance.delay.ms"][1].startswith("the broker")
 
 
 def test_a_streams_group_cannot_have_the_apps_6_second_session(app_id):
@@ -186,7 +187,7 @@ def test_a_streams_group_cannot_have_the_apps_6_second_session(app_id):
     from kafkalab.errors import LabError
 
     with pytest.raises(LabError, match="streams.session.timeout.ms must be in the range 45000 to 60000"):
-        sa.set_group_configs(app_id, {"streams.session.timeout.ms": 6000})
+        configure_group(app_id, **{"streams.session.timeout.ms": 6000})
 
 
 def test_classic_protocol_is_the_default_and_reported(prefix, app_id, tmp_path):
