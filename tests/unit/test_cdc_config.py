@@ -7,6 +7,7 @@ import json
 import pytest
 
 from kafkalab.connectsql import cdc
+from kafkalab.errors import LabError
 from kafkalab.cluster.plugins import DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES
 
 
@@ -22,7 +23,7 @@ def test_run_unique_names_share_one_id():
     # replication slot names: lower-case letters, digits and underscores only
     assert all(c.islower() or c.isdigit() or c == "_" for c in a.slot)
     assert a.topic("shop.payments") == f"{a.prefix}.shop.payments"
-    with pytest.raises(cdc.LabError, match="not captured"):
+    with pytest.raises(LabError, match="not captured"):
         a.topic("shop.customers")
 
 
@@ -36,7 +37,7 @@ def test_source_config_has_what_cdc_needs():
     assert cfg["value.converter.schemas.enable"] == cfg["key.converter.schemas.enable"] == "true"
     assert cdc.source_config(cdc.Source("x", ("s.t",)), "string")["decimal.handling.mode"] == "string"
     assert cdc.source_config(cdc.Source("x", ("s.t",)), extra={"poll.interval.ms": 5})["poll.interval.ms"] == "5"
-    with pytest.raises(cdc.LabError, match="decimals"):
+    with pytest.raises(LabError, match="decimals"):
         cdc.source_config(cdc.Source("x", ("s.t",)), "bytes")
 
 
