@@ -58,6 +58,15 @@ public class PaymentsApp {
     static final double MIN_AMOUNT = 10.0;
     static final ObjectMapper JSON = new ObjectMapper();
     static final String MARKER = "kafkalab-streams";
+    private static KafkaStreams.State lastReported;
+
+    /** Print a state change for the Python side, once per change (the listener and the closers may both call). */
+    static synchronized void report(KafkaStreams.State state) {
+        if (state != lastReported) {
+            lastReported = state;
+            System.out.println(MARKER + " state " + state);
+        }
+    }
     /**
      * A clean close: up to 10 s to commit and flush, then leave the group. (KafkaStreams.close() alone leaves a
      * classic group's member in place until its session times out, expecting it to come back.)
@@ -182,7 +191,7 @@ public class PaymentsApp {
         CountDownLatch done = new CountDownLatch(1);
         AtomicBoolean failed = new AtomicBoolean(false);
         streams.setStateListener((now, before) -> {
-            System.out.println(MARKER + " state " + now);
+            report(now);
             if (now == KafkaStreams.State.ERROR) {
                 failed.set(true);
             }
@@ -212,8 +221,11 @@ public class PaymentsApp {
         });
         // SIGTERM (and Ctrl-C) close the application cleanly: commit, flush, release the state directory, and
         // leave the group, so that the next instance gets the tasks at once instead of after the session timeout.
+        // close() wakes up as soon as the state is NOT_RUNNING, which can be before the listener has printed it;
+        // the hook reports the final state itself (once) so that the JVM cannot halt with it unsaid.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             streams.close(CLEAN_CLOSE);
+            report(streams.state());
             done.countDown();
         }));
 
@@ -222,6 +234,7 @@ public class PaymentsApp {
             System.out.println(MARKER + " time limit of " + maxSeconds + " s reached, closing");
         }
         streams.close(CLEAN_CLOSE);
+        report(streams.state());
         System.out.println(MARKER + " closed");
         System.exit(failed.get() ? 1 : 0);
     }
