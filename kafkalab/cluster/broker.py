@@ -6,123 +6,34 @@ pid file is recovered by the next ``up``; a port held by another program stops `
 """
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import os
-import re
 import string
 import subprocess
-import sys
 import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import HOST, JVM_DIR, Settings, settings, start_timeout_s
 from ..errors import LabError
 from ..wait import wait_until
-from . import cds, jolokia, procs
+from . import cds, jolokia, procs, storage
 from . import secure as secure_mod
 from .java import find_java
 from .lock import cluster_lock
 from .maven import classpath, kafka_version
+from .nodes import Node, cluster_dir, current_size, is_formatted, nodes, secure_nodes, size_file
+from .storage import parse_features, release, say
+
+# Node, nodes, secure_nodes, current_size, parse_features and release are imported from here by the CLI, the
+# chapters and the tests; they live in .nodes and .storage.
+__all__ = ["Node", "cluster_dir", "current_size", "down", "is_formatted", "kill_node", "node_pid", "nodes",
+           "parse_features", "parse_properties", "release", "render_properties", "secure_nodes", "status", "up"]
 
 STOP_GRACE_S = 60
 KILL_WAIT_S = 10  # kill_node: how long a SIGKILLed node may take to free its ports
 PORT_GRACE_S = 5  # up: how long a port no visible process holds may take to close
 POLL_S = 0.05  # how often `up` looks for the broker's port while it starts (a refused connection is cheap)
 
-
-@dataclass(frozen=True)
-class Node:
-    node_id: int
-    broker_port: int
-    controller_port: int
-    size: int  # nodes in its cluster: 1-node and 3-node clusters keep separate data, so switching loses nothing
-    s: Settings
-    secure: bool = False  # the secured cluster's node (kafkalab.cluster.secure), which runs beside the plain one
-
-    @property
-    def name(self) -> str:
-        return f"{'secure' if self.secure else 'node'}-{self.node_id}"
-
-    @property
-    def data_dir(self) -> Path:
-        """The folder of this node's cluster (its cluster.json; the node's own logs are a sub-folder)."""
-        return secure_mod.secure_dir(self.s) if self.secure else cluster_dir(self.size, self.s)
-
-    @property
-    def log_dir(self) -> Path:
-        return self.data_dir / self.name
-
-    @property
-    def pid_file(self) -> Path:
-        return self.s.run_dir / f"{self.name}.pid"
-
-    @property
-    def props_file(self) -> Path:
-        return self.s.run_dir / f"{self.name}.properties"
-
-    @property
-    def cds_marker(self) -> Path:
-        """Names the class archive this node's JVM writes when it exits (see kafkalab.cluster.cds)."""
-        return self.s.run_dir / f"{self.name}.cds-part"
-
-    @property
-    def console_log(self) -> Path:
-        return self.s.log_dir / f"{self.name}.out"
-
-    @property
-    def jolokia_port(self) -> int | None:
-        """Where this node's Jolokia agent answers (kafkalab.cluster.jolokia); the secured node runs without one
-        (the metrics chapter reads the plain cluster, and the agent's ports are the plain brokers')."""
-        return None if self.secure else jolokia.broker_port(self.node_id, self.s)
-
-    @property
-    def markers(self) -> tuple[str, str]:
-        """Two JVM arguments that identify this node's process (and only it) in /proc."""
-        return f"-Dkafkalab.home={self.s.home}", f"-Dkafkalab.node.name={self.name}"
-
-
-def nodes(n: int = 1, s: Settings | None = None) -> list[Node]:
-    """The nodes of an ``n``-node cluster. Node k listens on node 1's ports + 2(k − 1): 9092/9093, 9094/9095, ..."""
-    s = s or settings()
-    return [Node(k, s.broker_port + 2 * (k - 1), s.controller_port + 2 * (k - 1), n, s) for k in range(1, n + 1)]
-
-
-def secure_nodes(s: Settings | None = None) -> list[Node]:
-    """The secured cluster's one node: SASL_SSL on the ``secure`` port, its controller on ``secure_controller``."""
-    s = s or settings()
-    return [Node(1, s.ports["secure"], s.ports["secure_controller"], 1, s, secure=True)]
-
-
-# ----------------------------------------------------------------------------------------------- state files
-def cluster_dir(n: int, s: Settings) -> Path:
-    return s.data_dir / f"kraft-{n}"
-
-
-def _size_file(s: Settings) -> Path:
-    return s.run_dir / "size"
-
-
-def current_size(s: Settings | None = None) -> int:
-    """How many nodes the embedded cluster was last started with (1 if never)."""
-    try:
-        return int(_size_file(s or settings()).read_text())
-    except (OSError, ValueError):
-        return 1
-
-
-def is_formatted(n: int, s: Settings) -> bool:
-    return (cluster_dir(n, s) / "cluster.json").exists()
-
-
-def _new_cluster_id() -> str:
-    while True:  # Kafka's own ids are url-safe base64 of 16 random bytes; avoid a leading '-' (reads as a flag)
-        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        if not cid.startswith("-"):
-            return cid
 
 
 def _pid(node: Node, repair: bool = True) -> int | None:
@@ -220,125 +131,7 @@ def _java_cmd(java: str, cp: str, node: Node, main: list[str], heap: str, extra:
     ]
 
 
-FORMAT_TIMEOUT_S = 120
-FEATURES_TIMEOUT_S = 60
-
-
-def _run_kafka_class(java: str, cp: str, main: str, args: list[str], timeout_s: float, what: str
-                     ) -> subprocess.CompletedProcess:
-    """Run one of Kafka's command-line classes (StorageTool, FeatureCommand) to completion, within a timeout."""
-    cmd = [java, f"-Dlog4j2.configurationFile={JVM_DIR / 'log4j2-tools.properties'}", "-cp", cp, main, *args]
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise LabError(f"{what} did not finish within {timeout_s:.0f} s; the machine may be overloaded: "
-                       f"run `python -m kafkalab up` again") from None
-
-
-def _last_line(res: subprocess.CompletedProcess) -> str:
-    lines = [ln for ln in (res.stderr or res.stdout).strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else f"exit code {res.returncode}, no output"
-
-
-def release(version: str) -> str:
-    """The feature release of a Kafka version: "4.4.0" -> "4.4" (what ``kafka-features --release-version`` takes)."""
-    return ".".join(version.split(".")[:2])
-
-
-def _format(java: str, cp: str, all_nodes: list[Node]) -> None:
-    """Format every node's storage once, for a 1-node (standalone) or 3-node (initial controllers) quorum."""
-    s = all_nodes[0].s
-    cluster_id = _new_cluster_id()
-    dir_ids = {x.node_id: _new_cluster_id() for x in all_nodes}
-    # KAFKALAB_FORMAT_RELEASE formats at an older metadata version (the lifecycle test uses it to recreate the data
-    # a previous course version left); by default the storage gets the newest features the jars support
-    older = os.environ.get("KAFKALAB_FORMAT_RELEASE", "").strip()
-    for node in all_nodes:
-        args = ["format", "-t", cluster_id, "-c", str(node.props_file)]
-        if older:
-            args += ["--release-version", older]
-        if node.secure:  # the users' SCRAM credentials go into the metadata log before anyone can connect
-            args += secure_mod.scram_args(s)
-        if len(all_nodes) == 1:
-            args.append("--standalone")
-        else:
-            voters = ",".join(f"{x.node_id}@{HOST}:{x.controller_port}:{dir_ids[x.node_id]}" for x in all_nodes)
-            args += ["--initial-controllers", voters]
-        res = _run_kafka_class(java, cp, "kafka.tools.StorageTool", args, FORMAT_TIMEOUT_S, f"formatting {node.name}")
-        if res.returncode != 0:
-            raise LabError(f"formatting {node.name} failed: {_last_line(res)}; "
-                           f"remove {all_nodes[0].data_dir} to start from empty storage")
-    _write_cluster_json(all_nodes[0].data_dir, {"cluster_id": cluster_id, "nodes": len(all_nodes),
-                                                "release": older or release(kafka_version())})
-
-
-def _cluster_json(folder: Path) -> dict:
-    try:
-        data = json.loads((folder / "cluster.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_cluster_json(folder: Path, data: dict) -> None:
-    path = folder / "cluster.json"
-    tmp = path.with_name(f"cluster.json.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
-
-
-def parse_features(text: str) -> dict[str, str]:
-    """``kafka-features describe`` output as {feature: finalized level} (levels as printed: "2", "4.4-IV2")."""
-    out = {}
-    for line in text.splitlines():
-        m = re.match(r"Feature:\s*(\S+).*FinalizedVersionLevel:\s*(\S+)", line)
-        if m:
-            out[m.group(1)] = m.group(2)
-    return out
-
-
-#: Features a chapter needs that storage formatted by an older course version leaves off (level 0).
-NEEDED_FEATURES = ("share.version", "streams.version")
-
-
-def _ensure_features(java: str, cp: str, all_nodes: list[Node], quiet: bool) -> None:
-    """Storage formatted by an older Kafka keeps its metadata version (and share/streams groups off) until someone
-    upgrades it. The course's data is practice data, so we upgrade it to the release we run, once, with a notice.
-
-    Cheap when nothing is to do: cluster.json records the release the storage was formatted or upgraded to, and
-    only a mismatch asks the cluster (one FeatureCommand run, ~1 s)."""
-    folder = all_nodes[0].data_dir
-    info = _cluster_json(folder)
-    target = release(kafka_version())
-    if info.get("release") == target:
-        return
-    bootstrap = f"{HOST}:{all_nodes[0].broker_port}"
-    res = _run_kafka_class(java, cp, "org.apache.kafka.tools.FeatureCommand",
-                           ["--bootstrap-server", bootstrap, "describe"], FEATURES_TIMEOUT_S, "kafka-features describe")
-    features = parse_features(res.stdout)
-    if res.returncode != 0 or not features:
-        _say(f"Could not read this cluster's features ({_last_line(res)}); share and streams groups may be off", quiet)
-        return
-    off = [f for f in NEEDED_FEATURES if features.get(f, "0") == "0"]
-    if off:
-        upgrade = ["--bootstrap-server", bootstrap, "upgrade", "--release-version", target]
-        res = _run_kafka_class(java, cp, "org.apache.kafka.tools.FeatureCommand", upgrade, FEATURES_TIMEOUT_S,
-                               "kafka-features upgrade")
-        if res.returncode != 0:
-            _say(f"This cluster's data was formatted by an older Kafka ({', '.join(off)} off) and the upgrade failed "
-                 f"({_last_line(res)}); run `python -m kafkalab tool kafka-features {' '.join(upgrade)}`", quiet)
-            return
-        _say(f"Upgraded this cluster's metadata from {features.get('metadata.version', '?')} to Kafka {target} "
-             f"(share and streams groups on); Kafka older than {target} can no longer open {folder}", quiet)
-    _write_cluster_json(folder, {**info, "release": target})
-
-
 # ----------------------------------------------------------------------------------------------- up / down
-def _say(msg: str, quiet: bool) -> None:
-    if not quiet:
-        print(msg, file=sys.stderr, flush=True)
-
-
 def _check_ports(node: Node) -> None:
     for port, what in ((node.broker_port, "broker"), (node.controller_port, "controller")):
         def free_or_owned() -> str | None:  # None = taken but no process we can see owns it: keep looking
@@ -380,7 +173,7 @@ def up(n: int | None = None, quiet: bool = False, secure: bool = False) -> dict:
         from ..io.clients import describe_cluster
 
         brokers = describe_cluster(s.bootstrap, timeout_s=5)["brokers"]
-        _say(f"Using the cluster at {s.bootstrap} (KAFKA_BOOTSTRAP_SERVERS, {len(brokers)} broker(s)); starting nothing", quiet)
+        say(f"Using the cluster at {s.bootstrap} (KAFKA_BOOTSTRAP_SERVERS, {len(brokers)} broker(s)); starting nothing", quiet)
         return {}
     if n not in (None, 1, 3):
         raise LabError(f"--brokers {n}: the embedded cluster runs 1 or 3 brokers")
@@ -401,7 +194,7 @@ def _up_locked(n: int, s: Settings, quiet: bool, secure: bool = False) -> dict:
     running = {x.name: _pid(x) for x in all_nodes}
     to_start = [x for x in all_nodes if not running[x.name]]
     if not to_start:
-        _say(f"Kafka is already running on {bootstrap} ({', '.join(f'{k} pid {v}' for k, v in running.items())})", quiet)
+        say(f"Kafka is already running on {bootstrap} ({', '.join(f'{k} pid {v}' for k, v in running.items())})", quiet)
         return running
     for node in to_start:
         _check_ports(node)
@@ -415,10 +208,10 @@ def _up_locked(n: int, s: Settings, quiet: bool, secure: bool = False) -> dict:
     for node in all_nodes:
         _write_props(node.props_file, render_properties(node, all_nodes))
     if not (folder / "cluster.json").exists():
-        _say(f"Formatting storage for a {'secured ' if secure else ''}{n}-node KRaft cluster in {folder}", quiet)
-        _format(java, cp, all_nodes)
+        say(f"Formatting storage for a {'secured ' if secure else ''}{n}-node KRaft cluster in {folder}", quiet)
+        storage.format_storage(java, cp, all_nodes)
     if not secure:
-        _size_file(s).write_text(str(n))
+        size_file(s).write_text(str(n))
     t0 = time.monotonic()
     started: dict[Node, subprocess.Popen] = {}
     offsets = {node: _log_offsets(node) for node in to_start}  # errors quote this run's log lines only
@@ -440,18 +233,18 @@ def _up_locked(n: int, s: Settings, quiet: bool, secure: bool = False) -> dict:
             node.pid_file.write_text(str(proc.pid))
             running[node.name] = proc.pid
             started[node] = proc
-            _say(f"Started {node.name} (pid {proc.pid}) on {HOST}:{node.broker_port}; waiting for it to answer ...", quiet)
+            say(f"Started {node.name} (pid {proc.pid}) on {HOST}:{node.broker_port}; waiting for it to answer ...", quiet)
         _wait_ready(all_nodes, started, offsets, t0, quiet)
     except BaseException:  # a failed or timed-out start (or Ctrl-C) leaves nothing of its own behind
         _stop_started(started)
         raise
     try:
-        _ensure_features(java, cp, all_nodes, quiet)
+        storage.ensure_features(java, cp, all_nodes, quiet)
     except LabError as e:  # the cluster runs; only its feature check failed
-        _say(f"Could not check this cluster's features: {e}", quiet)
-    _say(f"Kafka is up on {bootstrap} after {time.monotonic() - t0:.1f} s (logs: {s.log_dir})", quiet)
+        say(f"Could not check this cluster's features: {e}", quiet)
+    say(f"Kafka is up on {bootstrap} after {time.monotonic() - t0:.1f} s (logs: {s.log_dir})", quiet)
     if secure:
-        _say(f"Secured with SASL_SSL ({secure_mod.MECHANISM}); users {', '.join(secure_mod.USERS)}, client configs in "
+        say(f"Secured with SASL_SSL ({secure_mod.MECHANISM}); users {', '.join(secure_mod.USERS)}, client configs in "
              f"{secure_mod.client_config(secure_mod.ADMIN, s).parent}. Point the course at it with:\n"
              f"  export KAFKA_BOOTSTRAP_SERVERS={bootstrap} "
              f"KAFKA_CLIENT_CONFIG={secure_mod.client_config(secure_mod.ADMIN, s)}", quiet)
@@ -541,7 +334,7 @@ def _wait_ready(all_nodes: list[Node], started: dict[Node, subprocess.Popen], of
                 raise LabError(f"{node.name} exited during start-up (exit code {proc.returncode}): "
                                f"{_last_lines(offsets[node])} (full log: {log})")
         if time.monotonic() > next_note[0]:
-            _say(f"  ... still starting ({time.monotonic() - t0:.0f} s)", quiet)
+            say(f"  ... still starting ({time.monotonic() - t0:.0f} s)", quiet)
             next_note[0] += 10
         if not all(procs.port_answers(x.broker_port) for x in all_nodes):
             return False
@@ -573,7 +366,7 @@ def _down_locked(s: Settings, wipe: bool, quiet: bool) -> list[str]:
             live[node.name] = pid
         node.pid_file.unlink(missing_ok=True)
     if live:
-        _say(f"Stopping {', '.join(f'{k} (pid {v})' for k, v in live.items())} ...", quiet)
+        say(f"Stopping {', '.join(f'{k} (pid {v})' for k, v in live.items())} ...", quiet)
     killed = procs.terminate_all(list(live.values()), STOP_GRACE_S)
     for node in known:
         _forget_cds_part(node, trust=node.name in live and live[node.name] not in killed)
@@ -582,8 +375,8 @@ def _down_locked(s: Settings, wipe: bool, quiet: bool) -> list[str]:
         import shutil
 
         shutil.rmtree(s.data_dir)
-        _say(f"Deleted {s.data_dir}", quiet)
-    _say("Stopped " + ", ".join(stopped) if stopped else "Nothing was running", quiet)
+        say(f"Deleted {s.data_dir}", quiet)
+    say("Stopped " + ", ".join(stopped) if stopped else "Nothing was running", quiet)
     return stopped
 
 

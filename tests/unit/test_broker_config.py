@@ -1,5 +1,5 @@
 """The broker properties we render, checked key by key (pure: nothing is started)."""
-from kafkalab.cluster import broker
+from kafkalab.cluster import broker, nodes
 from kafkalab.config import settings
 
 
@@ -50,7 +50,7 @@ def test_every_setting_is_commented():
 
 
 def test_cluster_ids_look_like_kafka_uuids():
-    ids = {broker._new_cluster_id() for _ in range(200)}
+    ids = {nodes.new_cluster_id() for _ in range(200)}
     assert len(ids) == 200
     assert all(len(i) == 22 and not i.startswith("-") for i in ids)
 
