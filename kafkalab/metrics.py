@@ -403,7 +403,9 @@ class SteadyLoad:
                         idle_since = None
                     elif self._done.is_set():
                         idle_since = idle_since or time.monotonic()
-                        if time.monotonic() - idle_since > 2 or self.consumed >= self.sent:
+                        # done when it has read all that was sent; a group still joining (kafka-python's
+                        # classic join can take a while on a busy machine) gets up to 30 s more to catch up
+                        if self.consumed >= self.sent or time.monotonic() - idle_since > 30:
                             break
                 c.commit()
         except BaseException as e:  # shown by join()
