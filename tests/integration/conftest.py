@@ -32,3 +32,21 @@ def _needs_the_live_cluster(request):
     if request.node.get_closest_marker("lifecycle") or request.node.get_closest_marker("no_cluster"):
         return
     request.getfixturevalue("live_cluster")
+
+
+@pytest.fixture(scope="module")
+def postgres_and_connect():
+    """PostgreSQL and a Connect worker for one test module: started (and stopped at its end) only if they were not
+    running; the module is skipped when they do not answer and the cluster is an external one."""
+    from kafkalab.cluster import services
+
+    started = []
+    for name in ("postgres", "connect"):
+        if not services.service(name).answers():
+            if not services.settings().embedded:
+                pytest.skip(f"{name} does not answer and the cluster is external")
+            services.start(name, quiet=True)
+            started.append(name)
+    yield
+    for name in reversed(started):
+        services.stop(name, quiet=True)

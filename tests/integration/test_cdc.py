@@ -9,30 +9,14 @@ import pytest
 
 from kafkalab.connectsql import cdc, connect
 from kafkalab.io import clients, topics
-from kafkalab.cluster import services
 from kafkalab.cluster.plugins import DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES
 from kafkalab.cluster.maven import pinned
 from kafkalab.errors import LabError
 from kafkalab.wait import wait_until
 
 
-@pytest.fixture(scope="module")
-def stack():
-    """PostgreSQL and Connect, started (and stopped at the end) only if they were not running."""
-    started = []
-    for name in ("postgres", "connect"):
-        if not services.service(name).answers():
-            if not services.settings().embedded:
-                pytest.skip(f"{name} does not answer and the cluster is external")
-            services.start(name, quiet=True)
-            started.append(name)
-    yield
-    for name in reversed(started):
-        services.stop(name, quiet=True)
-
-
 @pytest.fixture
-def lab(stack):
+def lab(postgres_and_connect):
     """A schema of this test's own plus a list where the test registers what to remove at teardown."""
     run = uuid.uuid4().hex[:8]
     made: dict = {"schema": f"t_{run}", "run": run, "sources": [], "sinks": [], "jobs": [], "topics": []}
@@ -61,7 +45,7 @@ def sink(lab, topics, table, **kw) -> cdc.Sink:
     return s
 
 
-def test_both_debezium_plugins_load_on_the_pinned_worker(stack):
+def test_both_debezium_plugins_load_on_the_pinned_worker(postgres_and_connect):
     assert connect.worker()["version"] == pinned("kafka.version")  # the worker is the broker's release
     assert {DEBEZIUM_POSTGRES, DEBEZIUM_JDBC_SINK} <= set(connect.plugins())
 

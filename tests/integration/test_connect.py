@@ -9,7 +9,6 @@ import uuid
 import pytest
 
 from kafkalab.connectsql import cdc, connect
-from kafkalab.cluster import services
 from kafkalab.cluster.maven import pinned
 from kafkalab.cluster.plugins import DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES
 from kafkalab.errors import LabError
@@ -17,18 +16,9 @@ from kafkalab.io import clients, topics
 
 
 @pytest.fixture(scope="module")
-def worker():
-    """Connect and PostgreSQL; started (and stopped at the end) only if they were not running."""
-    started = []
-    for name in ("postgres", "connect"):
-        if not services.service(name).answers():
-            if not services.settings().embedded:
-                pytest.skip(f"{name} does not answer and the cluster is external")
-            services.start(name, quiet=True)
-            started.append(name)
-    yield connect.url()
-    for name in reversed(started):
-        services.stop(name, quiet=True)
+def worker(postgres_and_connect):
+    """The Connect worker's REST address (PostgreSQL and Connect come from conftest's postgres_and_connect)."""
+    return connect.url()
 
 
 @pytest.fixture
