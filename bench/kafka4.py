@@ -19,6 +19,8 @@ import statistics
 import time
 import uuid
 
+from bench.records import produce_all
+
 PARTS = ("rebalance", "share")
 REBALANCE_PROTOCOLS = ("eager", "cooperative", "consumer", "eager-kafka-python", "cooperative-kafka-python")
 
@@ -69,16 +71,7 @@ def _fill(topic: str, n: int, size: int, bootstrap: str) -> None:
     from kafkalab.io.topics import recreate_topic
 
     recreate_topic(topic, partitions=1)
-    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "batch.size": 65536})
-    payload = b"x" * size
-    for _ in range(n):
-        while True:
-            try:
-                p.produce(topic, payload)
-                break
-            except BufferError:
-                p.poll(0.01)
-    p.flush(60)
+    produce_all(Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "batch.size": 65536}), topic, n, size)
 
 
 def _fresh_group(prefix: str) -> str:

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from bench import kafka4
+from bench.records import produce_all
 from kafkalab.cluster import portrange
 from kafkalab.config import PORT_OFFSETS, REPO, settings
 
@@ -252,16 +253,8 @@ def _confluent_produce(topic: str, n: int, size: int, settings: dict | None = No
     from confluent_kafka import Producer
 
     p = Producer({"bootstrap.servers": BOOTSTRAP, **{k: str(v) for k, v in (settings or {}).items()}})
-    payload = b"x" * size
     t0 = time.perf_counter()
-    for _ in range(n):
-        while True:
-            try:
-                p.produce(topic, payload)
-                break
-            except BufferError:
-                p.poll(0.01)
-    p.flush(60)
+    produce_all(p, topic, n, size)
     return n / (time.perf_counter() - t0)
 
 
